@@ -1,0 +1,98 @@
+"""Who rates what: participants, the samples assigned to them, and their ratings.
+
+The database holds the invariants that concurrent raters must never break: one assignment
+per participant and sample, one position per participant, one rating per assignment and
+criterion. Services lock rows to avoid conflicts; these constraints are the last line.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from studies.models import Sample, Study, new_token
+
+
+class Participant(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        SCREENED_OUT = "screened_out", "Screened out"
+        RETURNED = "returned", "Returned"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
+    pseudonym = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    # External ids are private: never exported, never shown to other raters.
+    external_id = models.CharField(max_length=200, blank=True)
+    external_study_id = models.CharField(max_length=200, blank=True)
+    external_session_id = models.CharField(max_length=200, blank=True)
+    session_key = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
+    seed = models.BigIntegerField(help_text="Seeds this participant's order of samples.")
+    consented_at = models.DateTimeField(null=True, blank=True)
+    flags = models.JSONField(default=dict, blank=True)
+    is_simulated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "id"]
+        indexes = [models.Index(fields=["study", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "external_id"],
+                condition=~Q(external_id=""),
+                name="participant_external_id_unique_in_study",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class Assignment(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="assignments"
+    )
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="assignments")
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    position = models.PositiveIntegerField()
+    served_at = models.DateTimeField()
+    lease_expires_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant", "position"]
+        indexes = [models.Index(fields=["sample", "submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "sample"], name="assignment_sample_once_per_participant"
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "position"], name="assignment_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} #{self.position}"
+
+
+class Rating(models.Model):
+    """One score for one criterion of one assignment: stored once, never edited."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="ratings")
+    criterion = models.SlugField(max_length=40)
+    score = models.FloatField()
+    guess = models.SlugField(max_length=40, blank=True)
+    seconds = models.FloatField(help_text="Server-measured time from serving to submission.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "criterion"], name="rating_once_per_assignment_criterion"
+            ),
+            models.CheckConstraint(condition=Q(seconds__gte=0), name="rating_seconds_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}={self.score:g}"

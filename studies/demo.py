@@ -1,0 +1,129 @@
+"""The demo: the seed article's claims as a study open for rating, and a closed twin with
+simulated raters, both built through the same services and importer a researcher uses."""
+
+import json
+import math
+
+from django.db import transaction
+
+from ratings.simulation import RaterModel, study_simulate_raters
+from studies import services
+from studies.demo_content import ATTENTION_CHECKS, BRIEFS
+from studies.importing import samples_import
+from studies.models import Study
+
+SEED_SLUG = "seed-claim"
+SIMULATED_SLUG = "seed-claim-simulated"
+CLAIM_SOURCE = (
+    "Seed article: 'human-AI collaboration scores 8.5/10, human-only 6.5/10, AI-only 4.5/10'"
+)
+GROUPS = [
+    {"key": "collaboration", "label": "Human-AI collaboration", "claimed_mean": 8.5},
+    {"key": "human", "label": "Human only", "claimed_mean": 6.5},
+    {"key": "ai", "label": "AI only", "claimed_mean": 4.5},
+]
+GROUPS = [{**group, "claim_source": CLAIM_SOURCE} for group in GROUPS]
+DIFFERENCES = [
+    {"kind": "difference", "group": "collaboration", "other_group": "human", "value": 2.0},
+    {"kind": "difference", "group": "human", "other_group": "ai", "value": 2.0},
+]
+INSTRUCTIONS = """\
+You will read short pieces of creative writing: stories, poems and slogans, each written
+for a brief that is shown above it.
+
+Rate each piece for its **overall quality** on a scale from 1 (very poor) to 10
+(excellent): how well it answers its brief, how well it is written, and how much you
+enjoyed it. There are no right answers; we want your own judgement.
+
+Take the time you need, read every piece in full, and rate each one on its own.
+"""
+CONSENT = """\
+This study is run for research on how people judge creative writing. Taking part takes
+about 15 minutes. Your ratings are stored under a random pseudonym; your platform id is
+kept only to pay you and is never published. You may stop at any time.
+
+By continuing you confirm you are 18 or older and agree to take part.
+"""
+# What the simulated raters are built on: a world where the article overstates its case.
+SIMULATED_TRUTH = RaterModel(group_means={"collaboration": 7.0, "human": 6.7, "ai": 5.6})
+SIMULATED_SAMPLES_PER_RATER = 18
+
+
+def demo_samples_jsonl() -> bytes:
+    """The demo's samples as the JSONL a researcher would import."""
+    lines = []
+    for brief in BRIEFS:
+        for group, text in brief["samples"].items():
+            lines.append(
+                {
+                    "id": f"{brief['key']}-{group}",
+                    "group": group,
+                    "brief": brief["key"],
+                    "text": text,
+                    "meta_author": "blindrate demo",
+                }
+            )
+    for check in ATTENTION_CHECKS:
+        low, high = check["expected"]
+        lines.append(
+            {
+                "id": check["id"],
+                "group": check["group"],
+                "brief": check["brief"],
+                "text": check["text"],
+                "attention": True,
+                "expected": f"{low}-{high}",
+            }
+        )
+    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode("utf-8")
+
+
+def _build_study(*, owner, slug: str, title: str, **settings) -> Study:
+    study = services.study_create(
+        owner=owner,
+        slug=slug,
+        title=title,
+        instructions=INSTRUCTIONS,
+        consent_text=CONSENT,
+        groups=GROUPS,
+        claims=[{**claim, "source": CLAIM_SOURCE} for claim in DIFFERENCES],
+        completion_code=f"{slug.upper().replace('-', '')[:12]}OK",
+        screenout_code=f"{slug.upper().replace('-', '')[:12]}SO",
+        **settings,
+    )
+    for brief in BRIEFS:
+        services.brief_create(
+            study=study, key=brief["key"], title=brief["title"], text=brief["text"]
+        )
+    samples_import(study=study, file_name="demo-samples.jsonl", data=demo_samples_jsonl())
+    return services.study_open(study=study)
+
+
+@transaction.atomic
+def demo_build(*, owner, raters: int, seed: int) -> list[str]:
+    """Create whichever demo study is missing; return one line per study saying what it did."""
+    said = []
+    if Study.objects.filter(slug=SEED_SLUG).exists():
+        said.append(f"{SEED_SLUG}: exists, left as it is")
+    else:
+        _build_study(owner=owner, slug=SEED_SLUG, title="Does collaboration write better?")
+        said.append(f"{SEED_SLUG}: created and opened for rating")
+    if Study.objects.filter(slug=SIMULATED_SLUG).exists():
+        said.append(f"{SIMULATED_SLUG}: exists, left as it is")
+        return said
+    regular = sum(len(brief["samples"]) for brief in BRIEFS)
+    per_rater = SIMULATED_SAMPLES_PER_RATER
+    target = max(1, math.ceil(raters * (per_rater - 2) / regular))
+    study = _build_study(
+        owner=owner,
+        slug=SIMULATED_SLUG,
+        title="Does collaboration write better? (simulated raters)",
+        ratings_per_sample=target,
+        samples_per_rater=per_rater,
+    )
+    count = study_simulate_raters(study=study, raters=raters, seed=seed, model=SIMULATED_TRUTH)
+    services.study_close(study=study)
+    said.append(
+        f"{SIMULATED_SLUG}: created with {raters} simulated raters, {count} ratings, closed"
+    )
+    return said

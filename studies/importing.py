@@ -1,0 +1,543 @@
+"""Import samples from CSV or JSONL, with media from a folder or a ZIP: all or nothing.
+
+Every row is checked before anything is written. Each problem is reported as
+"<file> line <n>, field <name>: <what is wrong>", all of them at once (up to a cap), and
+then nothing is stored. Only a file without a single problem is written, in one
+transaction, with its media cleaned of metadata and stored under random names.
+"""
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from studies import design
+from studies.giveaways import source_warnings
+from studies.media import CleanMedia, MediaError, clean_media
+from studies.models import Brief, Sample, Study, sample_media_path
+from studies.services import study_assert_editable
+
+BASE_COLUMNS = ("group", "text", "file", "brief", "kind", "id", "attention", "expected")
+TRUE_WORDS = {"1", "true", "yes", "y"}
+FALSE_WORDS = {"", "0", "false", "no", "n"}
+MAX_TEXT_CHARS = 100_000
+MAX_ID_CHARS = 200
+MAX_ROWS = 100_000
+BRIEF_KEY = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+RANGE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:-|\u2013|to|\.\.)\s*(-?\d+(?:\.\d+)?))?\s*")
+
+
+class ImportFailed(Exception):
+    """Nothing was stored; `errors` says what and where."""
+
+    def __init__(self, errors: list[str], *, more: bool = False) -> None:
+        self.errors = errors
+        self.more = more
+        lines = list(errors)
+        if more:
+            lines.append(f"... stopped after {len(errors)} errors; fix these and import again")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    briefs_created: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    by_group: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        groups = ", ".join(f"{key} {count}" for key, count in self.by_group.items())
+        text = f"Imported {self.created} samples ({groups})."
+        if self.briefs_created:
+            text += f" New briefs: {', '.join(self.briefs_created)}."
+        return text
+
+
+class MediaSource:
+    """Media files named by the `file` column, from a folder or a ZIP archive."""
+
+    def __init__(self, *, label: str, max_bytes: int) -> None:
+        self.label = label
+        self.max_bytes = max_bytes
+
+    def read(self, name: str) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class MediaFolder(MediaSource):
+    def __init__(self, path: Path, *, max_bytes: int) -> None:
+        super().__init__(label=str(path), max_bytes=max_bytes)
+        self.root = path.resolve()
+
+    def read(self, name: str) -> bytes:
+        path = (self.root / name).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise KeyError(name)
+        if path.stat().st_size > self.max_bytes:
+            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
+        return path.read_bytes()
+
+
+class MediaZip(MediaSource):
+    def __init__(self, file, *, label: str, max_bytes: int) -> None:
+        super().__init__(label=label, max_bytes=max_bytes)
+        try:
+            self.archive = zipfile.ZipFile(file)
+        except zipfile.BadZipFile as error:
+            raise ImportFailed([f"{label}: not a ZIP archive ({error})"]) from error
+        self.members = {
+            str(PurePosixPath(info.filename)): info
+            for info in self.archive.infolist()
+            if not info.is_dir()
+        }
+
+    def read(self, name: str) -> bytes:
+        info = self.members.get(str(PurePosixPath(name.replace("\\", "/"))))
+        if info is None:
+            raise KeyError(name)
+        if info.file_size > self.max_bytes:
+            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
+        # The header's size can lie (a ZIP bomb): never inflate more than the limit.
+        with self.archive.open(info) as member:
+            data = member.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
+        return data
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def media_source_open(path: Path, *, max_bytes: int | None = None) -> MediaSource:
+    limit = max_bytes or settings.BLINDRATE_MEDIA_MAX_BYTES
+    if path.is_dir():
+        return MediaFolder(path, max_bytes=limit)
+    if path.is_file():
+        return MediaZip(path, label=path.name, max_bytes=limit)
+    raise ImportFailed([f"{path}: no such folder or ZIP file"])
+
+
+@dataclass
+class Row:
+    line: int
+    group_id: int
+    brief_key: str | None
+    kind: str
+    text: str
+    media: CleanMedia | None
+    external_id: str
+    attention: bool
+    expected: tuple[float, float] | None
+    metadata: dict
+    content_sha256: str
+    warnings: list[str]
+
+
+class _Errors:
+    def __init__(self, file_name: str, cap: int) -> None:
+        self.file_name = file_name
+        self.cap = cap
+        self.items: list[str] = []
+        self.more = False
+
+    def add(self, line: int, field_name: str | None, message: str) -> None:
+        where = f"{self.file_name} line {line}"
+        if field_name:
+            where += f", field {field_name}"
+        if len(self.items) < self.cap:
+            self.items.append(f"{where}: {message}")
+        else:
+            self.more = True
+
+    @property
+    def full(self) -> bool:
+        return self.more
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ImportFailed(self.items, more=self.more)
+
+
+def _decode(data: bytes, errors: _Errors) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        errors.add(
+            line,
+            None,
+            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at column {column}); "
+            "save the file as UTF-8 and import again",
+        )
+        return None
+
+
+def _csv_records(text: str, errors: _Errors):
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        errors.add(1, None, "the file is empty; the first line must name the columns")
+        return
+    except csv.Error as error:
+        errors.add(1, None, f"cannot read the header: {error}")
+        return
+    header = [name.strip() for name in header]
+    seen = set()
+    for name in header:
+        if name in seen:
+            errors.add(1, name, "column appears twice")
+        seen.add(name)
+    start = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            errors.add(reader.line_num, None, f"cannot read this line as CSV: {error}")
+            return
+        line, start = start, reader.line_num + 1
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) != len(header):
+            errors.add(
+                line, None, f"{len(values)} values, but the header names {len(header)} columns"
+            )
+            continue
+        yield line, dict(zip(header, values, strict=True))
+
+
+def _jsonl_records(text: str, errors: _Errors):
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as error:
+            errors.add(
+                number,
+                None,
+                f"not valid JSON ({error.msg} at column {error.colno}); "
+                "each line must be one complete JSON object",
+            )
+            continue
+        if not isinstance(record, dict):
+            errors.add(number, None, 'each line must be a JSON object, like {"group": ...}')
+            continue
+        yield number, record
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _parse_bool(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    word = _as_text(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def _parse_expected(value) -> tuple[float, float] | None:
+    """`1-3`, `2`, `[1, 3]` or `2.5-4` -> (low, high); None when unreadable."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        low, high = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        low = high = value
+    else:
+        match = RANGE.fullmatch(_as_text(value))
+        if not match:
+            return None
+        low, high = match.group(1), match.group(2) or match.group(1)
+    try:
+        return float(low), float(high)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Importer:
+    def __init__(self, *, study: Study, file_name: str, media: MediaSource | None) -> None:
+        self.study = study
+        self.file_name = file_name
+        self.media = media
+        self.errors = _Errors(file_name, settings.BLINDRATE_IMPORT_MAX_ERRORS)
+        self.groups = {g.key: g for g in study.groups.order_by("id")}
+        self.briefs = set(study.briefs.values_list("key", flat=True))
+        self.existing_ids = set(
+            study.samples.exclude(external_id="").values_list("external_id", flat=True)
+        )
+        self.ids_in_file: dict[str, int] = {}
+        self.hashes_in_file: dict[str, int] = {}
+        self.rows: list[Row] = []
+
+    def run(self, data: bytes) -> list[Row]:
+        suffix = Path(self.file_name).suffix.lower()
+        if suffix not in {".csv", ".jsonl", ".ndjson"}:
+            raise ImportFailed([f"{self.file_name}: unsupported file type; use .csv or .jsonl"])
+        if not self.groups:
+            raise ImportFailed([f"{self.file_name}: the study has no groups yet; add them first"])
+        text = _decode(data, self.errors)
+        if text is not None:
+            records = (
+                _csv_records(text, self.errors)
+                if suffix == ".csv"
+                else _jsonl_records(text, self.errors)
+            )
+            count = 0
+            for line, record in records:
+                count += 1
+                if count > MAX_ROWS:
+                    self.errors.add(line, None, f"more than {MAX_ROWS} rows; split the file")
+                    break
+                self._row(line, record)
+                if self.errors.full:
+                    break
+            if count == 0 and not self.errors.items:
+                self.errors.add(1, None, "no samples in the file")
+        self.errors.raise_if_any()
+        return self.rows
+
+    def _row(self, line: int, record: dict) -> None:
+        add = self.errors.add
+        unknown = [
+            name
+            for name in record
+            if name not in BASE_COLUMNS and not str(name).startswith("meta_")
+        ]
+        for name in unknown:
+            add(line, name, f"unknown column (known: {', '.join(BASE_COLUMNS)}, meta_*)")
+        failed = bool(unknown)
+
+        group_key = _as_text(record.get("group")).strip()
+        group = self.groups.get(group_key)
+        if not group_key:
+            add(line, "group", "missing; every sample needs a group")
+            failed = True
+        elif group is None:
+            known = ", ".join(self.groups)
+            add(line, "group", f"unknown group '{group_key}' (known: {known})")
+            failed = True
+
+        text = _as_text(record.get("text"))
+        file_name = _as_text(record.get("file")).strip()
+        kind = _as_text(record.get("kind")).strip().lower()
+        media = None
+        if kind and kind not in Sample.Kind.values:
+            add(line, "kind", f"unknown kind '{kind}' (known: {', '.join(Sample.Kind.values)})")
+            failed = True
+            kind = ""
+        if text.strip() and file_name:
+            add(line, "file", "give either text or a file, not both")
+            failed = True
+        elif not text.strip() and not file_name:
+            add(line, "text", "missing; a sample needs text or a file")
+            failed = True
+        elif text.strip():
+            if kind and kind != Sample.Kind.TEXT:
+                add(line, "kind", f"is '{kind}' but the sample has text and no file")
+                failed = True
+            if len(text) > MAX_TEXT_CHARS:
+                add(line, "text", f"{len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+                failed = True
+            kind = Sample.Kind.TEXT
+        else:
+            media = self._media(line, file_name)
+            if media is None:
+                failed = True
+            elif kind and kind != media.kind:
+                add(line, "kind", f"is '{kind}' but '{file_name}' holds {media.kind}")
+                failed = True
+            else:
+                kind = media.kind
+
+        brief_key = _as_text(record.get("brief")).strip() or None
+        if brief_key and not BRIEF_KEY.fullmatch(brief_key):
+            add(line, "brief", f"'{brief_key}' is not a key (up to 80 letters, digits, - or _)")
+            failed = True
+
+        external_id = _as_text(record.get("id")).strip()
+        if len(external_id) > MAX_ID_CHARS:
+            add(line, "id", f"longer than {MAX_ID_CHARS} characters")
+            failed = True
+        elif external_id in self.existing_ids:
+            add(line, "id", f"duplicate id '{external_id}' (already in the study)")
+            failed = True
+        elif external_id in self.ids_in_file:
+            first = self.ids_in_file[external_id]
+            add(line, "id", f"duplicate id '{external_id}' (also on line {first})")
+            failed = True
+        elif external_id:
+            self.ids_in_file[external_id] = line
+
+        attention = _parse_bool(record.get("attention"))
+        if attention is None:
+            add(line, "attention", f"'{_as_text(record.get('attention'))}' is not true or false")
+            failed = True
+        expected = None
+        raw_expected = record.get("expected")
+        if _as_text(raw_expected).strip():
+            expected = _parse_expected(raw_expected)
+            problem = None
+            if expected is None:
+                problem = f"'{_as_text(raw_expected)}' is not a score range like 1-3"
+            elif expected[0] > expected[1]:
+                problem = f"'{_as_text(raw_expected)}' runs backwards; write low-high"
+            else:
+                bad = design.score_problem(self.study, expected[0]) or design.score_problem(
+                    self.study, expected[1]
+                )
+                if bad:
+                    problem = f"'{_as_text(raw_expected)}': scores {bad}"
+                elif not attention:
+                    problem = "is only for attention checks; set attention to true"
+            if problem:
+                add(line, "expected", problem)
+                failed = True
+        elif attention:
+            add(line, "expected", "an attention check needs its expected score range, e.g. 1-3")
+            failed = True
+
+        metadata = {
+            name.removeprefix("meta_"): value
+            for name, value in record.items()
+            if str(name).startswith("meta_") and value not in ("", None)
+        }
+        if failed:
+            return
+        digest = media_digest = None
+        if media is None:
+            digest = design.text_sha256(text)
+        else:
+            digest = media_digest = design.sha256_hex(media.data)
+        warnings = source_warnings(text) if text else []
+        if digest in self.hashes_in_file:
+            warnings.append(f"same content as line {self.hashes_in_file[digest]}")
+        self.hashes_in_file.setdefault(digest, line)
+        self.rows.append(
+            Row(
+                line=line,
+                group_id=group.id,
+                brief_key=brief_key,
+                kind=kind,
+                text=text if media_digest is None else "",
+                media=media,
+                external_id=external_id,
+                attention=bool(attention),
+                expected=expected,
+                metadata=metadata,
+                content_sha256=digest,
+                warnings=warnings,
+            )
+        )
+
+    def _media(self, line: int, file_name: str) -> CleanMedia | None:
+        if self.media is None:
+            self.errors.add(line, "file", f"'{file_name}' needs a media folder or ZIP (--media)")
+            return None
+        try:
+            data = self.media.read(file_name)
+            return clean_media(data, max_bytes=self.media.max_bytes)
+        except KeyError:
+            self.errors.add(line, "file", f"'{file_name}' is not in {self.media.label}")
+        except MediaError as error:
+            self.errors.add(line, "file", f"'{file_name}': {error}")
+        return None
+
+
+def samples_import(
+    *, study: Study, file_name: str, data: bytes, media: MediaSource | None = None
+) -> ImportReport:
+    """Check every row of a CSV or JSONL file; store all of them, or none and say why."""
+    study_assert_editable(study=study, what="its samples")
+    rows = _Importer(study=study, file_name=file_name, media=media).run(data)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # The study row's lock orders imports against each other and against opening:
+            # nothing lands in a study after its design was frozen.
+            locked = Study.objects.select_for_update().get(pk=study.pk)
+            study_assert_editable(study=locked, what="its samples")
+            taken = set(
+                locked.samples.filter(
+                    external_id__in=[row.external_id for row in rows if row.external_id]
+                ).values_list("external_id", flat=True)
+            )
+            if taken:
+                raise ImportFailed(
+                    [
+                        f"{file_name} line {row.line}, field id: duplicate id "
+                        f"'{row.external_id}' (already in the study)"
+                        for row in rows
+                        if row.external_id in taken
+                    ]
+                )
+            return _store(locked, rows, file_name, stored)
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> ImportReport:
+    report = ImportReport()
+    briefs = {b.key: b for b in study.briefs.all()}
+    for row in rows:
+        if row.brief_key and row.brief_key not in briefs:
+            brief = Brief(study=study, key=row.brief_key, title=row.brief_key)
+            brief.full_clean(exclude=["study"])
+            brief.save()
+            briefs[row.brief_key] = brief
+            report.briefs_created.append(row.brief_key)
+    samples = []
+    for row in rows:
+        sample = Sample(
+            study=study,
+            group_id=row.group_id,
+            brief=briefs[row.brief_key] if row.brief_key else None,
+            kind=row.kind,
+            text=row.text,
+            content_sha256=row.content_sha256,
+            external_id=row.external_id,
+            is_attention_check=row.attention,
+            expected_min=row.expected[0] if row.expected else None,
+            expected_max=row.expected[1] if row.expected else None,
+            metadata=row.metadata,
+            source_warnings=row.warnings,
+        )
+        if row.media is not None:
+            name = default_storage.save(
+                sample_media_path(sample, f"x.{row.media.extension}"), ContentFile(row.media.data)
+            )
+            stored.append(name)
+            sample.media.name = name
+            sample.media_type = row.media.mime
+        samples.append(sample)
+        for warning in row.warnings:
+            report.warnings.append(f"{file_name} line {row.line}: {warning}")
+    Sample.objects.bulk_create(samples, batch_size=500)
+    names = {g.id: g.key for g in study.groups.all()}
+    for row in rows:
+        key = names[row.group_id]
+        report.by_group[key] = report.by_group.get(key, 0) + 1
+    report.created = len(samples)
+    return report

@@ -1,0 +1,16 @@
+"""The suite's settings: the project's one settings module, read with DEBUG off like
+production, a fixed test secret, and plain HTTP for the test client."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from config.settings import *  # noqa: F403
+
+# The manifest of hashed static files exists only after collectstatic, which a deployment
+# runs; templates in tests resolve plain names.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
