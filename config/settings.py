@@ -10,9 +10,10 @@ from pathlib import Path
 from config.environment import Environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = Environment(env_file=BASE_DIR / ".env")
+
+# Local state of the embedded default (SQLite file, broker folder, media, the printed login).
+VAR_DIR = env.path("VAR_DIR", default=BASE_DIR / "var")
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.secret_key("SECRET_KEY", debug=DEBUG)

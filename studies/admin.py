@@ -331,7 +331,7 @@ class StudyOwnedAdmin(admin.ModelAdmin):
 @admin.register(Brief)
 class BriefAdmin(StudyOwnedAdmin):
     list_display = ["key", "title", "study", "show_to_raters"]
-    list_filter = ["study"]
+    list_filter = [("study", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["key", "title", "text"]
 
     def save_model(self, request, obj, form, change):
@@ -395,7 +395,13 @@ class SampleAdmin(StudyOwnedAdmin):
     form = SampleForm
     list_display = ["__str__", "study", "group", "brief", "kind", "is_attention_check",
                     "warning_count", "short_preview"]  # fmt: skip
-    list_filter = ["study", GroupKeyFilter, "brief", "kind", "is_attention_check"]
+    list_filter = [
+        ("study", admin.RelatedOnlyFieldListFilter),
+        GroupKeyFilter,
+        ("brief", admin.RelatedOnlyFieldListFilter),
+        "kind",
+        "is_attention_check",
+    ]
     list_select_related = ["study", "group", "brief"]
     search_fields = ["external_id", "text", "token"]
     readonly_fields = ["token", "content_sha256", "media_type", "preview", "warnings"]

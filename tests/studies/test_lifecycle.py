@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from studies import design, services
-from studies.importing import samples_import
+from studies.importing import ImportFailed, samples_import
 from studies.models import Brief, Claim, Group, Sample, Study
 from tests.conftest import add_text_samples, needs_postgresql
 
@@ -212,3 +212,36 @@ def test_an_import_racing_the_opening_never_lands_after_the_freeze(researcher):
     assert services.study_verify_preregistration(study=study)
     expected = 206 if outcomes["import"] == "ok" else 6
     assert study.samples.count() == expected
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_ids_at_once_store_one_copy(researcher):
+    """Both imports pass their checks before either commits; the study lock makes the second
+    see the first's rows and refuse its duplicates, storing nothing."""
+    from tests.conftest import SEED_GROUPS
+
+    study = services.study_create(owner=researcher, slug="twins", title="T", groups=SEED_GROUPS)
+    data = ("id,group,text\n" + "".join(f"s{i},ai,Text {i}.\n" for i in range(300))).encode()
+    barrier = threading.Barrier(3)
+    outcomes = []
+
+    def run():
+        try:
+            barrier.wait()
+            samples_import(study=study, file_name="same.csv", data=data)
+            outcomes.append("ok")
+        except ImportFailed as failure:
+            outcomes.append(failure.errors[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1, outcomes
+    refused = [o for o in outcomes if o != "ok"]
+    assert all("field id: duplicate id 's" in o and "(already in the study)" in o for o in refused)
+    assert Sample.objects.filter(study=study).count() == 300

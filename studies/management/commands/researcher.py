@@ -11,7 +11,7 @@ LOGIN_FILE = "researcher-login.txt"
 class Command(BaseCommand):
     help = (
         "Make sure a researcher login exists (staff, in the Researchers group) and print it. "
-        "A new password is written to var/researcher-login.txt, readable by you alone."
+        "A new password is written to $VAR_DIR/researcher-login.txt, readable by you alone."
     )
 
     def add_arguments(self, parser):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
 
     def handle(self, *args, username: str, email: str, **options):
-        saved = Path(settings.BASE_DIR) / "var" / LOGIN_FILE
+        saved = Path(settings.VAR_DIR) / LOGIN_FILE
         _, password = researcher_ensure(username=username, email=email, with_password=True)
         if password:
             saved.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,85 @@
+"""`manage.py demo` builds the seed-claim studies once, through the real services."""
+
+import pytest
+from django.core.management import call_command
+
+from ratings.models import Assignment, Participant, Rating
+from studies import services
+from studies.models import Brief, Claim, Sample, Study
+
+
+def counts() -> tuple[int, ...]:
+    return tuple(
+        model.objects.count()
+        for model in (Study, Claim, Brief, Sample, Participant, Assignment, Rating)
+    )
+
+
+@pytest.mark.django_db
+def test_demo_makes_the_open_study_and_its_closed_simulated_twin(capsys):
+    call_command("demo", raters=30, seed=7)
+    out = capsys.readouterr().out
+    assert "seed-claim: created and opened for rating" in out
+    seed = Study.objects.get(slug="seed-claim")
+    twin = Study.objects.get(slug="seed-claim-simulated")
+    assert (seed.status, twin.status) == ("open", "closed")
+    for study in (seed, twin):
+        assert services.study_verify_preregistration(study=study)
+        claims = {
+            (c.kind, c.group.key, c.other_group.key if c.other_group else None, c.value)
+            for c in study.claims.select_related("group", "other_group")
+        }
+        assert claims == {
+            ("mean", "collaboration", None, 8.5),
+            ("mean", "human", None, 6.5),
+            ("mean", "ai", None, 4.5),
+            ("difference", "collaboration", "human", 2.0),
+            ("difference", "human", "ai", 2.0),
+        }
+        assert study.briefs.count() >= 12
+        for brief in study.briefs.all():
+            keys = set(
+                brief.samples.filter(is_attention_check=False).values_list("group__key", flat=True)
+            )
+            assert keys == {"human", "ai", "collaboration"}, brief.key
+        assert not study.samples.exclude(source_warnings=[]).exists()
+    assert seed.owner.username == "researcher" and seed.owner.is_staff
+    assert not Participant.objects.filter(study=seed).exists()
+
+
+@pytest.mark.django_db
+def test_simulated_raters_give_integer_scores_from_1_to_10_with_rater_and_sample_effects():
+    call_command("demo", raters=40, seed=11)
+    ratings = Rating.objects.filter(assignment__participant__study__slug="seed-claim-simulated")
+    scores = list(ratings.values_list("score", flat=True))
+    assert len(scores) == 40 * 18
+    assert all(score == int(score) and 1 <= score <= 10 for score in scores)
+    assert len(set(scores)) >= 6
+    # Leniency: raters' own means spread more than noise alone would give them.
+    by_rater: dict[int, list[float]] = {}
+    for participant, score in ratings.filter(
+        assignment__sample__is_attention_check=False
+    ).values_list("assignment__participant", "score"):
+        by_rater.setdefault(participant, []).append(score)
+    means = sorted(sum(v) / len(v) for v in by_rater.values())
+    assert means[-1] - means[0] > 1.5
+    # Every rater saw the three groups in balance.
+    for participant in Participant.objects.filter(study__slug="seed-claim-simulated"):
+        groups = list(
+            participant.assignments.filter(sample__is_attention_check=False).values_list(
+                "sample__group__key", flat=True
+            )
+        )
+        per_group = [groups.count(key) for key in ("human", "ai", "collaboration")]
+        assert max(per_group) - min(per_group) <= 1
+        first = participant.assignments.order_by("position").first()
+        assert not first.sample.is_attention_check
+
+
+@pytest.mark.django_db
+def test_running_demo_twice_creates_nothing_twice(capsys):
+    call_command("demo", raters=10, seed=3)
+    first = counts()
+    call_command("demo", raters=10, seed=3)
+    assert counts() == first
+    assert "seed-claim-simulated: exists, left as it is" in capsys.readouterr().out

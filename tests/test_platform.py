@@ -1,0 +1,105 @@
+"""The platform as `make run` starts it: web server and Celery worker on the embedded default
+(SQLite, filesystem broker), the demo loaded, a researcher login printed, Ctrl-C stops all."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def embedded_env(var_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL",
+                                                             "SECRET_KEY", "DEBUG"}}  # fmt: skip
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true", VAR_DIR=str(var_dir),
+               MEDIA_ROOT=str(var_dir / "media"), CELERY_BROKER_DIR=str(var_dir / "broker"),
+               **extra)  # fmt: skip
+    return env
+
+
+def manage(env, *args: str, timeout: float = 120) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=timeout,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture
+def platform(tmp_path):
+    env = embedded_env(tmp_path / "var")
+    manage(env, "migrate", "--noinput")
+    manage(env, "demo", "--raters", "12")
+    login = manage(env, "researcher")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher", "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/admin/login/")
+        yield {"env": env, "port": port, "login": login, "process": process}
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_platform_serves_the_admin_and_the_rater_page_and_runs_a_worker(platform):
+    base = f"http://127.0.0.1:{platform['port']}"
+    with urllib.request.urlopen(f"{base}/s/seed-claim/") as page:
+        assert page.status == 200
+        assert "Does collaboration write better?" in page.read().decode()
+    match = re.search(r"Researcher login: (\S+) / (\S+)", platform["login"])
+    assert match, platform["login"]
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_page = opener.open(f"{base}/admin/login/").read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+    form = urlencode({"username": match.group(1), "password": match.group(2),
+                      "csrfmiddlewaretoken": csrf, "next": "/admin/studies/study/"})  # fmt: skip
+    request = urllib.request.Request(f"{base}/admin/login/", data=form.encode(),
+                                     headers={"Referer": f"{base}/admin/login/"})  # fmt: skip
+    studies = opener.open(request).read().decode()
+    assert "seed-claim-simulated" in studies
+    answer = manage(platform["env"], "check_worker", "--timeout", "60")
+    assert "worker answered: pong" in answer
+
+
+def test_ctrl_c_stops_the_web_server_and_the_worker_together(platform):
+    process = platform["process"]
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=40)
+    time.sleep(0.5)
+    alive = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True)
+    assert alive.stdout.strip() == "", "a child of the launcher outlived Ctrl-C"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{platform['port']}/admin/login/", timeout=2)
