@@ -177,7 +177,7 @@ class StudyAdmin(admin.ModelAdmin):
                     services.FROZEN_MESSAGE.format(
                         slug=study.slug, status=study.status, what="its design"
                     ),
-                    messages.INFO,
+                    messages.WARNING,
                 )
         return super().change_view(request, object_id, form_url, context)
 
@@ -426,7 +426,11 @@ class SampleAdmin(StudyOwnedAdmin):
     @admin.display(description="content")
     def short_preview(self, obj: Sample):
         if obj.kind == Sample.Kind.TEXT:
-            return obj.text[:80] + ("…" if len(obj.text) > 80 else "")
+            return format_html(
+                '<span style="display:inline-block;max-width:22em;white-space:nowrap;'
+                'overflow:hidden;text-overflow:ellipsis">{}</span>',
+                " ".join(obj.text.split())[:200],
+            )
         return self.preview(obj, thumbnail=True)
 
     @admin.display(description="preview")

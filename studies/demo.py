@@ -27,23 +27,21 @@ DIFFERENCES = [
     {"kind": "difference", "group": "collaboration", "other_group": "human", "value": 2.0},
     {"kind": "difference", "group": "human", "other_group": "ai", "value": 2.0},
 ]
-INSTRUCTIONS = """\
-You will read short pieces of creative writing: stories, poems and slogans, each written
-for a brief that is shown above it.
-
-Rate each piece for its **overall quality** on a scale from 1 (very poor) to 10
-(excellent): how well it answers its brief, how well it is written, and how much you
-enjoyed it. There are no right answers; we want your own judgement.
-
-Take the time you need, read every piece in full, and rate each one on its own.
-"""
-CONSENT = """\
-This study is run for research on how people judge creative writing. Taking part takes
-about 15 minutes. Your ratings are stored under a random pseudonym; your platform id is
-kept only to pay you and is never published. You may stop at any time.
-
-By continuing you confirm you are 18 or older and agree to take part.
-"""
+INSTRUCTIONS = (
+    "You will read short pieces of creative writing: stories, poems and slogans, each "
+    "written for a brief that is shown above it.\n\n"
+    "Rate each piece for its **overall quality** on a scale from 1 (very poor) to 10 "
+    "(excellent): how well it answers its brief, how well it is written, and how much you "
+    "enjoyed it. There are no right answers; we want your own judgement.\n\n"
+    "Take the time you need, read every piece in full, and rate each one on its own."
+)
+CONSENT = (
+    "This study is run for research on how people judge creative writing. Taking part "
+    "takes about 15 minutes. Your ratings are stored under a random pseudonym; your "
+    "platform id is kept only to pay you and is never published. You may stop at any "
+    "time.\n\n"
+    "By continuing you confirm you are 18 or older and agree to take part."
+)
 # What the simulated raters are built on: a world where the article overstates its case.
 SIMULATED_TRUTH = RaterModel(group_means={"collaboration": 7.0, "human": 6.7, "ai": 5.6})
 SIMULATED_SAMPLES_PER_RATER = 18

@@ -93,7 +93,9 @@ class Study(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(scale_min__lt=F("scale_max")), name="study_scale_min_below_max"
+                condition=Q(scale_min__lt=F("scale_max")),
+                name="study_scale_min_below_max",
+                violation_error_message="The scale's maximum must be above its minimum.",
             ),
             models.CheckConstraint(condition=Q(scale_step__gt=0), name="study_scale_step_positive"),
             models.CheckConstraint(
@@ -132,7 +134,11 @@ class Group(models.Model):
     class Meta:
         ordering = ["study", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "key"], name="group_key_unique_in_study"),
+            models.UniqueConstraint(
+                fields=["study", "key"],
+                name="group_key_unique_in_study",
+                violation_error_message="This study already has a group with this key.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,14 +175,19 @@ class Claim(models.Model):
                     Q(kind="difference") & Q(other_group__isnull=False) & ~Q(group=F("other_group"))
                 ),
                 name="claim_groups_match_kind",
+                violation_error_message="A mean names one group; a difference two different ones.",
             ),
             models.UniqueConstraint(
-                fields=["study", "group"], condition=Q(kind="mean"), name="claim_one_mean_per_group"
+                fields=["study", "group"],
+                condition=Q(kind="mean"),
+                name="claim_one_mean_per_group",
+                violation_error_message="This group already has a claimed mean.",
             ),
             models.UniqueConstraint(
                 fields=["study", "group", "other_group"],
                 condition=Q(kind="difference"),
                 name="claim_one_difference_per_pair",
+                violation_error_message="This difference is already claimed.",
             ),
         ]
 
@@ -196,7 +207,11 @@ class Brief(models.Model):
     class Meta:
         ordering = ["study", "key"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "key"], name="brief_key_unique_in_study"),
+            models.UniqueConstraint(
+                fields=["study", "key"],
+                name="brief_key_unique_in_study",
+                violation_error_message="This study already has a brief with this key.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -246,22 +261,26 @@ class Sample(models.Model):
                 fields=["study", "external_id"],
                 condition=~Q(external_id=""),
                 name="sample_external_id_unique_in_study",
+                violation_error_message="This study already has a sample with this id.",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="text") & ~Q(text="") & Q(media=""))
                 | (Q(kind__in=["image", "audio"]) & ~Q(media="")),
                 name="sample_content_matches_kind",
+                violation_error_message="Text samples need text; image and audio samples a file.",
             ),
             models.CheckConstraint(
                 condition=Q(is_attention_check=False)
                 | (Q(expected_min__isnull=False) & Q(expected_max__isnull=False)),
                 name="sample_attention_check_has_expected_range",
+                violation_error_message="An attention check needs its expected score range.",
             ),
             models.CheckConstraint(
                 condition=Q(expected_min__isnull=True)
                 | Q(expected_max__isnull=True)
                 | Q(expected_min__lte=F("expected_max")),
                 name="sample_expected_range_ordered",
+                violation_error_message="The expected range must run from low to high.",
             ),
         ]
 
