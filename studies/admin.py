@@ -319,7 +319,7 @@ class StudyOwnedAdmin(admin.ModelAdmin):
                 services.FROZEN_MESSAGE.format(
                     slug=obj.study.slug, status=obj.study.status, what="this row"
                 ),
-                messages.INFO,
+                messages.WARNING,
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
