@@ -8,5 +8,6 @@ admin.site.index_title = "Studies, samples and ratings"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("studies/", include("studies.urls")),
+    path("analysis/", include("analysis.urls")),
     path("s/", include("ratings.urls")),
 ]

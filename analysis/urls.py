@@ -1,0 +1,6 @@
+from django.urls import path
+
+app_name = "analysis"
+urlpatterns: list = [
+    # Results pages and downloads for a study's researcher.
+]
