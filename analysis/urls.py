@@ -1,5 +1,3 @@
-from django.urls import path
-
 app_name = "analysis"
 urlpatterns: list = [
     # Results pages and downloads for a study's researcher.
