@@ -340,7 +340,9 @@ def rating_submit(
         and study.attention_fail_limit
         and _attention_failures(participant) >= study.attention_fail_limit
     )
-    if screen_out or participant.assignments.filter(submitted_at__isnull=False).count() >= items_for(study):
+    if screen_out or participant.assignments.filter(
+        submitted_at__isnull=False
+    ).count() >= items_for(study):
         _finish(participant, study, now)
     return Submitted(assignment=assignment, repeated=False)
 

@@ -1,0 +1,77 @@
+"""A rater driven through the real pages with Django's test client."""
+
+import re
+
+from django.test import Client
+
+from studies import services
+from studies.importing import samples_import
+from tests.conftest import SEED_GROUPS
+
+ITEM = re.compile(r'name="item" value="([^"]+)"')
+PROGRESS = re.compile(r"Item (\d+) of (\d+)")
+CODE = re.compile(r'id="code">([^<]+)<')
+
+
+class Rater:
+    def __init__(self, slug: str, client: Client | None = None) -> None:
+        self.slug = slug
+        self.client = client or Client()
+        self.pages: list = []
+
+    def get(self, path: str, **query):
+        response = self.client.get(f"/s/{self.slug}/{path}", query)
+        self.pages.append(response)
+        return response
+
+    def enter(self, **query):
+        return self.get("", **query)
+
+    def consent(self):
+        response = self.client.post(f"/s/{self.slug}/", {"consent": "yes"})
+        self.pages.append(response)
+        return response
+
+    def item(self) -> tuple[str | None, object]:
+        response = self.get("rate/")
+        if response.status_code != 200:
+            return None, response
+        match = ITEM.search(response.content.decode())
+        return (match.group(1) if match else None), response
+
+    def submit(self, item: str, **values):
+        data = {"item": item, **{k: str(v) for k, v in values.items()}}
+        response = self.client.post(f"/s/{self.slug}/rate/", data)
+        self.pages.append(response)
+        return response
+
+    def rate_all(self, score=7, limit=200, **extra) -> int:
+        rated = 0
+        for _ in range(limit):
+            item, _ = self.item()
+            if item is None:
+                return rated
+            assert self.submit(item, quality=score, **extra).status_code == 303
+            rated += 1
+        raise AssertionError("the study never ended")
+
+    def code(self) -> str | None:
+        response = self.get("done/")
+        match = CODE.search(response.content.decode()) if response.status_code == 200 else None
+        return match.group(1) if match else None
+
+
+def open_study(owner, *, slug="rated", per_group=4, checks=0, **settings):
+    """An open study with the seed's three groups, `per_group` text samples each, and
+    `checks` attention checks (expected 1-2)."""
+    settings.setdefault("completion_code", "DONE-1234")
+    settings.setdefault("screenout_code", "SCREEN-99")
+    study = services.study_create(owner=owner, slug=slug, title="Rate these", groups=SEED_GROUPS,
+                                  **settings)  # fmt: skip
+    lines = ["group,text,brief,attention,expected"]
+    for number, group in enumerate(("human", "ai", "collaboration") * per_group):
+        lines.append(f"{group},Piece number {number}.,brief-{number // 3},,")
+    for index in range(checks):
+        lines.append(f"human,Check {index}: please give this a 1.,brief-0,yes,1-2")
+    samples_import(study=study, file_name="samples.csv", data="\n".join(lines).encode())
+    return services.study_open(study=study)

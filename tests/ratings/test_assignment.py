@@ -1,0 +1,149 @@
+"""The assignment rule (DESIGN §3), driven through the services."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ratings import services
+from ratings.models import Assignment, Participant, Rating
+from tests.ratings.raters import open_study
+
+
+def join(study) -> Participant:
+    return services.participant_consent(study=study)
+
+
+def rate(participant, assignment, score=6, now=None):
+    return services.rating_submit(
+        participant=participant, item=assignment.token, values={"quality": str(score)}, now=now
+    )
+
+
+@pytest.fixture
+def study(researcher):
+    return open_study(researcher, per_group=4, samples_per_rater=9, ratings_per_sample=2)
+
+
+def test_each_participant_sees_the_groups_in_balance_in_a_random_order(researcher):
+    study = open_study(researcher, slug="balance", per_group=4, samples_per_rater=9,
+                       ratings_per_sample=10)  # fmt: skip
+    first_groups = []
+    for _ in range(6):
+        participant = join(study)
+        groups = []
+        while (assignment := services.assignment_next(participant=participant)) is not None:
+            groups.append(assignment.sample.group.key)
+            rate(participant, assignment)
+            counts = Counter(groups)
+            assert max(counts.values()) - min(counts.get(g, 0) for g in
+                                              ("human", "ai", "collaboration")) <= 1  # fmt: skip
+        assert len(groups) == 9
+        first_groups.append(groups[0])
+    assert len(set(first_groups)) > 1, "every participant started with the same group"
+
+
+def test_the_least_rated_samples_are_served_first_and_none_beyond_its_target(study):
+    loads = Counter()
+    for _ in range(6):
+        participant = join(study)
+        seen = set()
+        while (assignment := services.assignment_next(participant=participant)) is not None:
+            same_group = study.samples.filter(group=assignment.sample.group)
+            others = [s.pk for s in same_group if s.pk not in seen and loads[s.pk] < 2]
+            assert loads[assignment.sample_id] == min(loads[pk] for pk in others)
+            loads[assignment.sample_id] += 1
+            seen.add(assignment.sample_id)
+            rate(participant, assignment)
+    per_sample = Counter(
+        Rating.objects.filter(assignment__participant__study=study).values_list(
+            "assignment__sample", flat=True
+        )
+    )
+    assert set(per_sample.values()) == {2}  # 12 samples x target 2 = 24 ratings, evenly
+    assert sum(per_sample.values()) == 24
+
+
+def test_a_participants_order_is_a_seeded_shuffle(study):
+    orders = []
+    for seed in (7, 7, 8):
+        participant = join(study)
+        Participant.objects.filter(pk=participant.pk).update(seed=seed)
+        first = services.assignment_next(participant=participant)
+        orders.append(first.sample_id)
+        first.delete()
+        Participant.objects.filter(pk=participant.pk).delete()
+    assert orders[0] == orders[1]
+
+
+def test_an_expired_lease_returns_its_sample_to_the_pool(researcher):
+    study = open_study(researcher, slug="one", per_group=1, samples_per_rater=3,
+                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    now = timezone.now()
+    alice = join(study)
+    held = services.assignment_next(participant=alice, now=now)
+    bob = join(study)
+    bobs = []
+    while (a := services.assignment_next(participant=bob, now=now)) is not None:
+        bobs.append(a.sample_id)
+        rate(bob, a, now=now)
+    assert held.sample_id not in bobs and len(bobs) == 2
+    later = now + timedelta(minutes=6)
+    carol = join(study)
+    taken = services.assignment_next(participant=carol, now=later)
+    assert taken is not None and taken.sample_id == held.sample_id
+
+
+def rate_until_taken(study, sample_id, now) -> Participant:
+    """New participants rate until one of them has rated `sample_id`; return that one."""
+    for _ in range(20):
+        participant = join(study)
+        while (a := services.assignment_next(participant=participant, now=now)) is not None:
+            rate(participant, a, score=4, now=now)
+            if a.sample_id == sample_id:
+                return participant
+    raise AssertionError("nobody was given the sample")
+
+
+def test_a_late_submission_is_kept(researcher):
+    study = open_study(researcher, slug="late", per_group=1, samples_per_rater=3,
+                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    now = timezone.now()
+    alice = join(study)
+    held = services.assignment_next(participant=alice, now=now)
+    later = now + timedelta(minutes=10)
+    rate_until_taken(study, held.sample_id, later)
+    result = rate(alice, held, score=8, now=later + timedelta(minutes=1))
+    assert not result.repeated
+    scores = sorted(Rating.objects.filter(assignment__sample=held.sample).values_list(
+        "score", flat=True))  # fmt: skip
+    assert scores == [4, 8]  # above target by one, because the late rating is kept
+
+
+def test_a_participant_back_after_their_lease_lapsed_and_the_slot_went_gets_another_item(
+    researcher,
+):
+    study = open_study(researcher, slug="lapse", per_group=4, samples_per_rater=3,
+                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    now = timezone.now()
+    alice = join(study)
+    held = services.assignment_next(participant=alice, now=now)
+    later = now + timedelta(minutes=10)
+    rate_until_taken(study, held.sample_id, later)
+    back = services.assignment_next(participant=alice, now=later)
+    assert back is not None and back.sample_id != held.sample_id
+    assert back.position == 1
+    assert not Assignment.objects.filter(pk=held.pk).exists()
+
+
+def test_a_participant_gets_at_most_the_studys_number_of_items(researcher):
+    study = open_study(researcher, slug="cap", per_group=5, samples_per_rater=4,
+                       ratings_per_sample=10)  # fmt: skip
+    participant = join(study)
+    count = 0
+    while (a := services.assignment_next(participant=participant)) is not None:
+        rate(participant, a)
+        count += 1
+    assert count == 4
+    assert Participant.objects.get(pk=participant.pk).status == "completed"
