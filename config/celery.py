@@ -1,9 +1,11 @@
 """The Celery application: settings under the CELERY_ namespace, tasks found in the apps."""
 
+import logging
 import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -28,3 +30,18 @@ def ensure_broker_folders(sender: Celery, **kwargs) -> None:
 def ping() -> str:
     """Answer a health check: proves a worker consumes from the configured broker."""
     return "pong"
+
+
+@worker_ready.connect
+def reap_dead_analysis_runs(sender=None, **kwargs) -> None:
+    """A starting worker queues again (or fails) the runs of workers that died mid-run."""
+    from django.db import connections
+
+    from analysis.services import analysis_reap_stale
+
+    try:
+        analysis_reap_stale()
+    except Exception:
+        logging.getLogger(__name__).exception("could not reap the runs of dead workers")
+    finally:
+        connections.close_all()

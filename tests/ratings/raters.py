@@ -46,13 +46,11 @@ class Rater:
         return response
 
     def rate_all(self, score=7, limit=200, **extra) -> int:
-        rated = 0
-        for _ in range(limit):
+        for rated in range(limit):
             item, _ = self.item()
             if item is None:
                 return rated
             assert self.submit(item, quality=score, **extra).status_code == 303
-            rated += 1
         raise AssertionError("the study never ended")
 
     def code(self) -> str | None:

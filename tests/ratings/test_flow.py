@@ -35,7 +35,7 @@ def test_a_rater_consents_rates_every_item_and_gets_the_code_only_at_the_end(stu
     assert rater.code() == "DONE-1234"
     participant.refresh_from_db()
     assert participant.status == "completed" and participant.finished_at is not None
-    before_end = [p for p in rater.pages[:-1]]
+    before_end = rater.pages[:-1]
     assert not any("DONE-1234" in p.content.decode() for p in before_end)
     assert Rating.objects.filter(assignment__participant=participant).count() == 6
 
@@ -44,7 +44,7 @@ def test_the_pages_work_without_javascript_and_use_plain_forms(study):
     rater = Rater(study.slug)
     rater.enter()
     rater.consent()
-    item, page = rater.item()
+    _, page = rater.item()
     html = page.content.decode()
     assert '<form method="post"' in html and 'type="radio" name="quality" value="10"' in html
     assert 'type="submit"' in html
@@ -186,7 +186,7 @@ def test_a_participant_failing_attention_checks_gets_the_screen_out_code(researc
     rater.consent()
     failed = 0
     while failed < 2:
-        item, page = rater.item()
+        item, _ = rater.item()
         assert item is not None, "the participant ran out before failing two checks"
         is_check = Assignment.objects.get(token=item).sample.is_attention_check
         failed += is_check
@@ -211,8 +211,13 @@ def test_attention_checks_come_at_the_configured_rate_and_never_first(researcher
         checks = [a.position for a in assignments if a.sample.is_attention_check]
         assert len(checks) == 2 and 1 not in checks
         assert participant.status == "completed"
-    assert len({tuple(p.assignments.filter(sample__is_attention_check=True)
-                      .values_list("position", flat=True)) for p in Participant.objects.all()}) > 1  # fmt: skip
+    placements = {
+        tuple(
+            p.assignments.filter(sample__is_attention_check=True).values_list("position", flat=True)
+        )
+        for p in Participant.objects.all()
+    }
+    assert len(placements) > 1
 
 
 def test_the_done_page_sends_the_participant_on_when_configured(researcher):
