@@ -18,4 +18,7 @@ STORAGES = {
 # A worker process started by a test must see the test database: on SQLite that needs a
 # file, not the in-memory default.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-blindrate.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        # One file per test run, so that runs side by side never share a database.
+        "NAME": str(VAR_DIR / f"test-blindrate-{os.getpid()}.sqlite3")  # noqa: F405
+    }
