@@ -1,0 +1,257 @@
+"""An analysis run through the real services: start, task, claim, failure, reaping, and
+reproducibility. Tasks are called as functions; on-commit callbacks are captured, never
+sent to a broker (tests/analysis/test_worker_analysis.py runs a real worker)."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from analysis import services
+from analysis.models import AnalysisRun
+from analysis.tasks import analysis_run_task
+from ratings.simulation import RaterModel, study_simulate_raters
+from studies import services as study_services
+from studies.importing import samples_import
+
+TRUTH = RaterModel(group_means={"human": 6.7, "ai": 5.6, "collaboration": 7.0})
+GROUPS = [
+    {"key": "human", "label": "Human only", "claimed_mean": 6.5},
+    {"key": "ai", "label": "AI only", "claimed_mean": 4.5},
+    {"key": "collaboration", "label": "Human-AI collaboration", "claimed_mean": 8.5},
+]
+
+
+def closed_study(owner, *, slug="poems", groups=GROUPS, per_group=6, raters=24, seed=5,
+                 model=TRUTH, checks=True, **settings):  # fmt: skip
+    """A study built through the real services, rated by simulated raters, and closed."""
+    study = study_services.study_create(
+        owner=owner,
+        slug=slug,
+        title=slug.capitalize(),
+        groups=groups,
+        claims=[
+            {"kind": "difference", "group": "collaboration", "other_group": "human", "value": 2}
+        ]
+        if {"collaboration", "human"} <= {g["key"] for g in groups}
+        else [],
+        **settings,
+    )
+    lines = ["group,text,brief,attention,expected"]
+    for group in groups:
+        for index in range(per_group):
+            lines.append(f"{group['key']},Piece {index} of {group['key']}.,b{index},,")
+    if checks:
+        first = groups[0]["key"]
+        lines.append(f"{first},Please give this text the lowest score.,b0,true,1-2")
+        lines.append(f"{first},Attention: score this one 1 or 2.,b1,true,1-2")
+    samples_import(study=study, file_name="s.csv", data="\n".join(lines).encode())
+    study = study_services.study_open(study=study)
+    study_simulate_raters(study=study, raters=raters, seed=seed, model=model)
+    return study_services.study_close(study=study)
+
+
+@pytest.fixture
+def study(researcher):
+    return closed_study(researcher)
+
+
+def start(study, django_capture_on_commit_callbacks, **params) -> AnalysisRun:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = services.analysis_start(study=study, **params)
+    assert len(callbacks) == 1, "the task is enqueued once, after commit"
+    return run
+
+
+@pytest.mark.django_db
+def test_an_analysis_started_through_the_service_succeeds_when_its_task_runs(
+    study, researcher, django_capture_on_commit_callbacks
+):
+    run = start(study, django_capture_on_commit_callbacks, user=researcher)
+    assert run.status == AnalysisRun.Status.QUEUED
+    assert run.task_id and run.requested_by == researcher
+    assert run.parameters == {"alpha": 0.05, "margin": 0.5, "seed": 0, "criterion": "quality",
+                              "model_method": "auto"}  # fmt: skip
+
+    analysis_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    assert (run.percent, run.stage, run.attempts) == (100, "done", 1)
+    assert run.started_at <= run.heartbeat_at <= run.finished_at
+    document = run.results
+    assert document["n_participants"] == 24
+    assert set(document["groups"]) == {"human", "ai", "collaboration"}
+    claims = {(c["kind"], tuple(c["groups"])): c for c in document["claims"]}
+    assert set(claims) == {("mean", ("human",)), ("mean", ("ai",)), ("mean", ("collaboration",)),
+                           ("difference", ("collaboration", "human"))}  # fmt: skip
+    assert all(
+        c["verdict"] in {"supported", "contradicted", "inconclusive"} for c in claims.values()
+    )
+    assert document["input"]["criterion"] == "quality"
+    assert run.input_counts["ratings"] == document["n_ratings"]
+    assert run.input_counts["attention_check_ratings"] == document["n_attention_check_ratings"] > 0
+    assert len(run.input_sha256) == 64
+    assert run.engine_version == document["parameters"]["engine_version"]
+    assert [plot["key"] for plot in run.plots] == ["distributions", "means", "leniency"]
+    for plot in run.plots:
+        assert plot["file"] == f"analysis/{run.pk}/{plot['key']}.png"
+        with default_storage.open(plot["file"], "rb") as png:
+            assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_changes_nothing(study, django_capture_on_commit_callbacks):
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    before = (run.status, run.attempts, run.finished_at, run.input_sha256)
+
+    assert services.analysis_execute(run_id=run.pk) is None
+    analysis_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.finished_at, run.input_sha256) == before
+
+
+@pytest.mark.django_db
+def test_a_task_for_a_run_that_no_longer_exists_does_nothing():
+    assert services.analysis_execute(run_id=987654) is None
+
+
+@pytest.mark.django_db
+def test_a_run_that_fails_is_stored_as_failed_with_its_error(
+    study, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    blocker = tmp_path / "media-is-a-file"
+    blocker.write_text("the plots cannot be stored under a file")
+    settings.MEDIA_ROOT = blocker
+    run = start(study, django_capture_on_commit_callbacks)
+
+    analysis_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.FAILED
+    assert "Error" in run.error and str(blocker.name) in run.error
+    assert run.finished_at is not None and run.results is None and run.plots == []
+
+
+@pytest.mark.django_db
+def test_parameters_outside_the_plan_are_refused_before_anything_is_stored(study):
+    with pytest.raises(ValidationError) as error:
+        services.analysis_start(study=study, criterion="beauty", alpha=0.7, seed=-1)
+    assert set(error.value.message_dict) == {"criterion", "alpha", "seed"}
+    assert not AnalysisRun.objects.exists()
+
+
+def stall(run: AnalysisRun, *, attempts: int, seconds_ago: float) -> None:
+    """Leave the run as a worker that died mid-run leaves it: running, with an old heartbeat.
+    (A real SIGKILL is in test_worker_analysis.py; here only the state matters.)"""
+    then = timezone.now() - timezone.timedelta(seconds=seconds_ago)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=AnalysisRun.Status.RUNNING, started_at=then, heartbeat_at=then, attempts=attempts,
+        stage="model", percent=50,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_stopped_is_queued_again_once_and_then_succeeds(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_STALE_SECONDS = 60
+    run = start(study, django_capture_on_commit_callbacks)
+    stall(run, attempts=1, seconds_ago=61)
+    old_task = run.task_id
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.analysis_reap_stale() == [run.pk]
+    assert len(callbacks) == 1
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.QUEUED
+    assert run.task_id != old_task
+    assert "worker stopped" in run.stage
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (AnalysisRun.Status.SUCCEEDED, 2)
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_stopped_on_its_last_attempt_fails_saying_so(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_STALE_SECONDS = 60
+    settings.BLINDRATE_ANALYSIS_MAX_ATTEMPTS = 2
+    run = start(study, django_capture_on_commit_callbacks)
+    stall(run, attempts=2, seconds_ago=600)
+
+    # Starting an analysis reaps; `start` checks that only the new run is enqueued.
+    start(study, django_capture_on_commit_callbacks)
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.FAILED
+    assert run.error == services.WORKER_STOPPED.format(seconds=60, attempts=2)
+    assert run.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_running_run_with_a_recent_heartbeat_is_left_alone(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_STALE_SECONDS = 60
+    run = start(study, django_capture_on_commit_callbacks)
+    stall(run, attempts=1, seconds_ago=30)
+
+    assert services.analysis_reap_stale() == []
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.RUNNING
+
+
+@pytest.mark.django_db
+def test_the_same_data_and_seed_give_the_identical_document(
+    study, django_capture_on_commit_callbacks
+):
+    runs = [start(study, django_capture_on_commit_callbacks, seed=seed) for seed in (7, 7, 8)]
+    for run in runs:
+        analysis_run_task(run.pk)
+        run.refresh_from_db()
+        assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    same, again, other = (json.dumps(run.results, sort_keys=True) for run in runs)
+    assert same == again
+    assert runs[0].input_sha256 == runs[1].input_sha256 == runs[2].input_sha256
+    # Only the seeded resampling (bootstrap intervals) may move with the seed.
+    assert same != other
+    assert runs[0].results["claims"] == runs[2].results["claims"]
+    for run in runs[:2]:
+        with default_storage.open(run.plots[1]["file"], "rb") as png:
+            run.png = png.read()
+    assert runs[0].png == runs[1].png
+
+
+@pytest.mark.django_db
+def test_a_study_with_one_group_and_identical_scores_succeeds_with_nulls_and_reasons(
+    researcher, django_capture_on_commit_callbacks
+):
+    flat = RaterModel(group_means={"human": 7.0}, leniency_sd=0, quality_sd=0, noise_sd=0,
+                      careless_share=0, speeder_share=0)  # fmt: skip
+    study = closed_study(
+        researcher, slug="flat", groups=[GROUPS[0]], per_group=3, raters=4, model=flat,
+        checks=False, samples_per_rater=3,
+    )  # fmt: skip
+    run = start(study, django_capture_on_commit_callbacks)
+
+    analysis_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    document = run.results
+    assert document["groups"]["human"]["mean"] == 7.0
+    assert document["groups"]["human"]["sd"] == 0.0
+    assert document["omnibus"]["anova"]["F"] is None
+    assert document["omnibus"]["anova"]["reasons"]["F"]
+    assert document["pairwise"] == []
+    (claim,) = document["claims"]
+    assert claim["verdict"] is None and claim["reasons"]
+    assert len(run.plots) == 3

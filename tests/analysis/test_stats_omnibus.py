@@ -1,0 +1,86 @@
+"""One-way ANOVA, Welch ANOVA and Kruskal-Wallis against NIST StRD, R and SciPy's suite."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.stats.inference import anova_oneway, kruskal_wallis, welch_anova
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
+NIST = [
+    "nist_strd_anova_SiRstv.json",
+    "nist_strd_anova_SmLs01.json",
+    "nist_strd_anova_SmLs02.json",
+    "nist_strd_anova_SmLs03.json",
+    "nist_strd_anova_AtmWtAg.json",
+]
+
+
+def reference(name: str) -> dict:
+    return json.loads((REFERENCE / name).read_text())
+
+
+def groups_of(ref: dict) -> list[np.ndarray]:
+    return [np.array(v, dtype=float) for v in ref["data"]["groups"].values()]
+
+
+@pytest.mark.parametrize("name", NIST)
+def test_anova_matches_nist_certified_values(name):
+    """nist_strd_anova_*.json: certified F and degrees of freedom (500-digit arithmetic)."""
+    ref = reference(name)
+    res = anova_oneway(groups_of(ref))
+    expected = ref["expected"]
+    assert res.reason is None
+    assert res.df_num == expected["df_between"]
+    assert res.df_den == expected["df_within"]
+    assert pytest.approx(expected["F"], rel=ref["tolerance"]["rel"]) == res.F
+
+
+def test_anova_keeps_its_precision_with_a_1e12_offset():
+    """NIST SmLs09 = nist_strd_anova_SmLs03.json with responses 1000000000000.x (certified
+    F = 2001 for both). Tolerance 1e-4, SciPy's for SmLs07-09 (inputs carry ~1e-4 of
+    representation error at 1e12); uncentred sums of squares fail by orders of magnitude."""
+    ref = reference("nist_strd_anova_SmLs03.json")
+    groups = [
+        np.array([float("1000000000000" + repr(v)[1:]) for v in values])
+        for values in ref["data"]["groups"].values()
+    ]
+    res = anova_oneway(groups)
+    assert pytest.approx(ref["expected"]["F"], rel=1e-4) == res.F
+
+
+def test_welch_anova_matches_r_oneway_test():
+    """welch_anova_scipy_r_oneway_test.json: R oneway.test(var.equal = FALSE)."""
+    ref = reference("welch_anova_scipy_r_oneway_test.json")
+    res = welch_anova(groups_of(ref))
+    rel = ref["tolerance"]["rel"]
+    assert pytest.approx(ref["expected"]["F"], rel=rel) == res.F
+    assert res.p == pytest.approx(ref["expected"]["pvalue"], rel=rel)
+    assert res.df_num == ref["expected"]["df_num"]
+    assert res.df_den == pytest.approx(ref["expected"]["df_den_R"], rel=rel)
+
+
+def test_kruskal_wallis_applies_the_tie_correction():
+    """kruskal_wallis_scipy_ties.json: H = 5 uncorrected, 7 after the tie correction 5/7."""
+    ref = reference("kruskal_wallis_scipy_ties.json")
+    res = kruskal_wallis(groups_of(ref))
+    rel = ref["tolerance"]["rel"]
+    assert pytest.approx(ref["expected"]["H"], rel=rel) == res.H
+    assert res.df == ref["expected"]["df"]
+    assert res.p == pytest.approx(ref["expected"]["p"], rel=rel)
+
+
+def test_degenerate_inputs_give_nan_with_a_reason():
+    """DESIGN §5: one group or zero variance -> null with a reason, never an exception."""
+    one = [np.array([1.0, 2.0, 3.0])]
+    for res in (anova_oneway(one), welch_anova(one), kruskal_wallis(one)):
+        assert np.isnan(res.p) and res.reason == "fewer than two groups with data"
+    flat = [np.array([2.0, 2.0]), np.array([3.0, 3.0])]
+    assert anova_oneway(flat).reason == "zero variance within groups"
+    assert welch_anova(flat).reason == "a group has zero variance"
+    assert kruskal_wallis([np.array([2.0, 2.0]), np.array([2.0])]).reason == "all values are equal"
+    assert welch_anova([np.array([1.0, 2.0]), np.array([3.0])]).reason == (
+        "a group has fewer than two values"
+    )

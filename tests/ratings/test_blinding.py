@@ -1,0 +1,159 @@
+"""Blinding (DESIGN §3): nothing a rater can observe reveals a sample's group.
+
+A whole study is run by test participants; every rater-visible response (HTML, headers,
+media) is collected, and the test fails if any markup, attribute or header differs by
+group, if anything of the researcher's side shows, or if a token is short or sequential.
+"""
+
+import io
+import itertools
+import re
+import zipfile
+from collections import defaultdict
+
+import pytest
+from PIL import Image
+
+from ratings.models import Assignment
+from studies import services
+from studies.importing import MediaZip, samples_import
+from tests.conftest import SEED_GROUPS
+from tests.ratings.raters import ITEM, Rater
+
+ARTICLE = re.compile(r'(<article class="sample"[^>]*>).*?(</article>)', re.S)
+BRIEF = re.compile(r'(<section class="brief"[^>]*>).*?(</section>)', re.S)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+PROGRESS = re.compile(r"\b\d+ of \d+\b|value=\"\d+\" max=\"\d+\"")
+VARIABLE_HEADERS = {"date", "expires", "content-length", "set-cookie"}
+
+
+def photo(colour, *, size, maker: str) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = maker
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture
+def study(researcher):
+    study = services.study_create(
+        owner=researcher, slug="blind", title="Judge these", groups=SEED_GROUPS,
+        samples_per_rater=12, ratings_per_sample=4, completion_code="OK-CODE",
+    )  # fmt: skip
+    files, lines = {}, ["id,group,brief,text,file,meta_author"]
+    for number, group in enumerate(("human", "ai", "collaboration") * 3):
+        lines.append(f"t{number},{group},b{number % 3},A piece of writing ({number}).,,Ann")
+    for number, group in enumerate(("human", "ai", "collaboration") * 2):
+        name = f"{group}-render-{number}.png"
+        files[name] = photo((40 * number, 90, 200), size=(30 + number, 20), maker=f"{group} cam")
+        lines.append(f"i{number},{group},b{number % 3},,{name},Bob")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    archive.seek(0)
+    samples_import(
+        study=study, file_name="samples.csv", data="\n".join(lines).encode(),
+        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
+    )  # fmt: skip
+    for brief in study.briefs.all():
+        brief.text = f"Write about the number {brief.key}."
+        brief.save()
+    return services.study_open(study=study)
+
+
+def skeleton(html: str, item: str) -> str:
+    """The page with what legitimately varies per item masked out."""
+    html = ARTICLE.sub(r"\1CONTENT\2", html)
+    html = BRIEF.sub(r"\1BRIEF\2", html)
+    html = CSRF.sub('name="csrfmiddlewaretoken" value="CSRF"', html)
+    html = html.replace(item, "ITEM")
+    return PROGRESS.sub("PROGRESS", html)
+
+
+def headers(response) -> tuple:
+    return tuple(
+        sorted((k.lower(), v) for k, v in response.items() if k.lower() not in VARIABLE_HEADERS)
+    )
+
+
+def test_no_rater_visible_response_differs_by_group(study):
+    pages = defaultdict(lambda: defaultdict(set))  # kind -> group -> skeletons
+    page_headers = defaultdict(lambda: defaultdict(set))
+    media_headers = defaultdict(set)
+    everything: list[str] = []
+    items: list[str] = []
+    for number in range(6):
+        rater = Rater(study.slug)
+        everything.append(rater.enter(PROLIFIC_PID=f"secret-pid-{number}").content.decode())
+        rater.consent()
+        while True:
+            response = rater.get("rate/")
+            if response.status_code != 200:
+                break
+            html = response.content.decode()
+            everything.append(html)
+            item = ITEM.search(html).group(1)
+            items.append(item)
+            sample = Assignment.objects.select_related("sample__group").get(token=item).sample
+            group, kind = sample.group.key, sample.kind
+            pages[kind][group].add(skeleton(html, item))
+            page_headers[kind][group].add(headers(response))
+            if kind == "image":
+                media = rater.get(f"media/{item}/")
+                assert media.status_code == 200
+                data = b"".join(media.streaming_content) if media.streaming else media.content
+                with Image.open(io.BytesIO(data)) as image:
+                    assert len(image.getexif()) == 0 and "exif" not in image.info
+                assert b"cam" not in data and b"render" not in data
+                media_headers[group].add(headers(media))
+                for name, value in media.items():
+                    everything.append(f"{name}: {value}")
+            rater.submit(item, quality=(number % 10) + 1)
+        everything.append(rater.get("done/").content.decode())
+
+    for kind, by_group in pages.items():
+        assert set(by_group) == {"human", "ai", "collaboration"}, kind
+        skeletons = set().union(*by_group.values())
+        assert len(skeletons) == 1, f"{kind} pages differ by group"
+        assert len(set().union(*page_headers[kind].values())) == 1, f"{kind} headers differ"
+    assert len(set().union(*media_headers.values())) == 1, "media headers differ by group"
+
+    visible = "\n".join(everything)
+    for secret in ("Human only", "AI only", "Human-AI collaboration", "secret-pid", "Ann",
+                   "Bob", "render", "cam", ".png"):  # fmt: skip
+        assert secret not in visible, secret
+    for word in ("human", "collaboration"):
+        assert not re.search(rf"\b{word}\b", visible, re.I), word
+    for sample in study.samples.all():
+        assert sample.token not in visible and sample.external_id not in visible.split()
+
+    assert len(items) == len(set(items))
+    for item in items:
+        assert len(item) >= 22 and re.fullmatch(r"[A-Za-z0-9_-]+", item)
+    numbers = sorted(int.from_bytes(item.encode(), "big") for item in items)
+    steps = {b - a for a, b in itertools.pairwise(numbers)}
+    assert len(steps) > len(numbers) // 2, "item tokens look sequential"
+
+
+def test_media_are_served_only_to_the_participant_holding_the_item(study):
+    alice, bob = Rater(study.slug), Rater(study.slug)
+    for rater in (alice, bob):
+        rater.enter()
+        rater.consent()
+    image_item = None
+    while image_item is None:
+        item, _ = alice.item()
+        assert item is not None
+        if Assignment.objects.get(token=item).sample.kind == "image":
+            image_item = item
+        else:
+            alice.submit(item, quality=5)
+    assert alice.get(f"media/{image_item}/").status_code == 200
+    assert bob.get(f"media/{image_item}/").status_code == 404
+    assert Rater(study.slug).get(f"media/{image_item}/").status_code == 404
+    response = alice.get(f"media/{image_item}/")
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert response["Content-Disposition"] == "inline"
+    assert "Last-Modified" not in response and "ETag" not in response
