@@ -47,7 +47,7 @@ def run_participant(slug: str, number: int, barrier: threading.Barrier, log: lis
                 log.append((number, item, tuple(statuses)))
             else:
                 log.append((number, item, (rater.submit(item, quality=6).status_code,)))
-    except Exception as error:  # noqa: BLE001 - reported by the main thread
+    except Exception as error:  # reported by the main thread
         log.append((number, "error", repr(error)))
     finally:
         connection.close()

@@ -1,0 +1,197 @@
+"""The results page of a study's analyses: for its researcher only, in plain words."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from analysis import services
+from analysis.models import AnalysisRun
+from analysis.tasks import analysis_run_task
+from tests.analysis.test_runs import closed_study, stall, start
+
+
+@pytest.fixture
+def study(researcher):
+    return closed_study(researcher)
+
+
+@pytest.fixture
+def finished(study, django_capture_on_commit_callbacks):
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    return run
+
+
+@pytest.fixture
+def owner(client, researcher):
+    client.force_login(researcher)
+    return client
+
+
+@pytest.fixture
+def stranger(client, other_researcher):
+    client.force_login(other_researcher)
+    return client
+
+
+def page(study) -> str:
+    return reverse("analysis:study_results", args=[study.slug])
+
+
+@pytest.mark.django_db
+def test_the_owner_reads_each_claim_as_a_sentence_with_its_verdict_and_sees_the_plots(
+    owner, study, finished
+):
+    response = owner.get(page(study))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<meta http-equiv="refresh"' not in html
+    for claim in finished.results["claims"]:
+        assert claim["verdict"] in html
+    ai = next(c for c in finished.results["claims"] if c["groups"] == ["ai"])
+    low, high = ai["ci95"]
+    assert (
+        f"The claim that AI only scores 4.5 is {ai['verdict']}: raters gave it "
+        f"{ai['observed']:.1f} (95% CI {low:.1f} to {high:.1f})"
+    ) in html
+    assert "The claim that Human-AI collaboration scores 2.0 points above Human only is" in html
+    # What the verdicts mean, in one line each.
+    assert "supported</strong></dt><dd>the equivalence test (TOST) shows the true value is " \
+        "within ±0.50 of the claim" in html  # fmt: skip
+    assert "the 95% confidence interval excludes the claimed value" in html
+    for key in ("distributions", "means", "leniency"):
+        assert reverse("analysis:run_plot", args=[finished.pk, key]) in html
+    assert reverse("analysis:run_results_json", args=[finished.pk]) in html
+    for section in ("Groups", "Model: ", "Agreement between raters", "Rater quality",
+                    "Without flagged raters"):  # fmt: skip
+        assert section in html
+
+
+@pytest.mark.django_db
+def test_another_researcher_gets_404_for_the_page_the_downloads_and_the_button(
+    stranger, study, finished
+):
+    urls = [
+        page(study),
+        reverse("analysis:run_results", args=[study.slug, finished.pk]),
+        reverse("analysis:run_results_json", args=[finished.pk]),
+        reverse("analysis:run_plot", args=[finished.pk, "means"]),
+    ]
+    for url in urls:
+        assert stranger.get(url).status_code == 404, url
+    assert stranger.post(reverse("analysis:run_start", args=[study.slug])).status_code == 404
+    assert AnalysisRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login(client, study):
+    response = client.get(page(study))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.django_db
+def test_the_results_and_each_plot_download_with_a_file_name(owner, study, finished):
+    response = owner.get(reverse("analysis:run_results_json", args=[finished.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="poems-analysis-{finished.pk}.json"'
+    )
+    assert json.loads(response.content) == finished.results
+
+    plot = reverse("analysis:run_plot", args=[finished.pk, "means"])
+    shown = owner.get(plot)
+    assert shown["Content-Type"] == "image/png"
+    assert shown["Content-Disposition"].startswith("inline;")
+    assert b"".join(shown.streaming_content).startswith(b"\x89PNG")
+    saved = owner.get(plot + "?download=1")
+    assert saved["Content-Disposition"] == (
+        f'attachment; filename="poems-analysis-{finished.pk}-means.png"'
+    )
+    assert owner.get(reverse("analysis:run_plot", args=[finished.pk, "pie"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_failed_run_shows_its_error(owner, study, settings, tmp_path,
+                                      django_capture_on_commit_callbacks):  # fmt: skip
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.MEDIA_ROOT = blocker
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+
+    html = owner.get(page(study)).content.decode()
+
+    assert f"Analysis #{run.pk}: Failed" in html
+    assert '<pre class="error" id="run-error">' in html
+    assert run.error.split(":")[0] in html
+
+
+@pytest.mark.django_db
+def test_a_running_run_shows_its_stage_and_percent_and_refreshes(
+    owner, study, django_capture_on_commit_callbacks
+):
+    run = start(study, django_capture_on_commit_callbacks)
+    stall(run, attempts=1, seconds_ago=1)
+
+    html = owner.get(page(study)).content.decode()
+
+    assert '<meta http-equiv="refresh" content="3">' in html
+    assert 'model: <progress max="100" value="50">' in html
+
+
+@pytest.mark.django_db
+def test_the_page_reaps_a_run_whose_worker_died(
+    owner, study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_STALE_SECONDS = 60
+    settings.BLINDRATE_ANALYSIS_MAX_ATTEMPTS = 1
+    run = start(study, django_capture_on_commit_callbacks)
+    stall(run, attempts=1, seconds_ago=120)
+
+    html = owner.get(page(study)).content.decode()
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.FAILED
+    assert "The worker stopped during the run" in html
+
+
+@pytest.mark.django_db
+def test_run_analysis_queues_a_run_after_commit_and_follows_it(
+    owner, study, researcher, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = owner.post(reverse("analysis:run_start", args=[study.slug]))
+    run = AnalysisRun.objects.get()
+    assert len(callbacks) == 1
+    assert response.status_code == 302
+    assert response["Location"] == reverse("analysis:run_results", args=[study.slug, run.pk])
+    assert run.requested_by == researcher
+    html = owner.get(response["Location"]).content.decode()
+    assert "Waiting for a worker" in html
+    assert owner.get(reverse("analysis:run_start", args=[study.slug])).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_study_without_analyses_invites_the_first(owner, study):
+    html = owner.get(page(study)).content.decode()
+    assert "No analysis yet" in html and "Run analysis" in html
+
+
+@pytest.mark.django_db
+def test_the_study_admin_links_to_the_results_and_the_run_admin_lists_own_runs_only(
+    owner, study, finished, other_researcher
+):
+    change = owner.get(reverse("admin:studies_study_change", args=[study.pk]))
+    assert page(study) in change.content.decode()
+
+    other = closed_study(other_researcher, slug="theirs", raters=6)
+    services.analysis_create(study=other)
+    listing = owner.get(reverse("admin:analysis_analysisrun_changelist")).content.decode()
+    assert f"analysis #{finished.pk} " in listing
+    assert "theirs" not in listing
+    assert owner.get(reverse("admin:analysis_analysisrun_add")).status_code == 403
