@@ -6,10 +6,16 @@ metadata, its token and its media's name never leave the server."""
 from django.urls import reverse
 
 from ratings.models import Assignment, Participant
-from ratings.services import participant_progress
+from ratings.services import items_for
 from studies import design
 from studies.models import Sample, Study
 from studies.text_render import render_markdown
+
+
+def studies_for_raters():
+    """Studies as the rater's pages need them: without the pre-registration document,
+    which is large (a hash per sample) and never shown to raters."""
+    return Study.objects.defer("frozen_design")
 
 
 def _label(value: float) -> str:
@@ -24,7 +30,7 @@ def rater_item(*, assignment: Assignment, study: Study, participant: Participant
         for point in design.scale_points(study)
     ]
     brief = sample.brief if sample.brief_id and sample.brief.show_to_raters else None
-    done, total = participant_progress(participant=participant, study=study)
+    total = items_for(study)
     media_url = ""
     if sample.kind != Sample.Kind.TEXT:
         media_url = reverse("ratings:item_media", args=[study.slug, assignment.token])
@@ -39,7 +45,7 @@ def rater_item(*, assignment: Assignment, study: Study, participant: Participant
         "criteria": study.criteria,
         "points": points,
         "guess_choices": list((study.guess_labels or {}).items()) if study.ask_source_guess else [],
-        "position": min(done + 1, total),
+        "position": min(assignment.position, total),
         "total": total,
         "digit_keys": study.scale_min == 1 and study.scale_max == 10 and study.scale_step == 1,
     }

@@ -139,20 +139,27 @@ def _sample_load(sample_id: int, now: datetime, exclude: int | None = None) -> i
 
 
 def _lock_with_room(sample_id: int, target: int, now: datetime, *, wait: bool, exclude=None):
-    """Lock the sample row; True when, under the lock, it still has a free slot."""
-    locked = Sample.objects.select_for_update(skip_locked=not wait).filter(pk=sample_id)
-    if not locked.exists():
-        return None  # another participant holds it right now
-    return _sample_load(sample_id, now, exclude) < target
+    """Lock the sample row. Returns the sample when, under the lock, it still has a free
+    slot; False when it is full; None when another participant holds it right now."""
+    sample = (
+        Sample.objects.select_for_update(skip_locked=not wait, of=("self",))
+        .select_related("brief")
+        .filter(pk=sample_id)
+        .first()
+    )
+    if sample is None:
+        return None
+    return sample if _sample_load(sample_id, now, exclude) < target else False
 
 
-def _claim_regular(participant: Participant, study: Study, now: datetime) -> Sample | None:
+def _claim_regular(
+    participant: Participant, study: Study, now: datetime, mine: list[Assignment]
+) -> Sample | None:
     """The DESIGN §3 rule: the group this participant has seen least, then the sample with
     the fewest ratings (counting live leases), ties by the participant's seeded shuffle."""
-    mine = participant.assignments.values("sample_id")
     candidates = list(
         Sample.objects.filter(study=study, is_attention_check=False)
-        .exclude(pk__in=mine)
+        .exclude(pk__in=[a.sample_id for a in mine])
         .annotate(load=Count("assignments", filter=_live_assignments_filter(now)))
         .filter(load__lt=study.ratings_per_sample)
         .values_list("id", "group_id", "load")
@@ -160,54 +167,56 @@ def _claim_regular(participant: Participant, study: Study, now: datetime) -> Sam
     if not candidates:
         return None
     seen: dict[int, int] = {}
-    for group_id in participant.assignments.filter(sample__is_attention_check=False).values_list(
-        "sample__group_id", flat=True
-    ):
-        seen[group_id] = seen.get(group_id, 0) + 1
+    for assignment in mine:
+        if not assignment.sample.is_attention_check:
+            seen[assignment.sample.group_id] = seen.get(assignment.sample.group_id, 0) + 1
     candidates.sort(key=lambda c: (seen.get(c[1], 0), c[2], _tie(participant.seed, c[0])))
     skipped = []
     for sample_id, _, _ in candidates[:LOCK_TRIES]:
-        room = _lock_with_room(sample_id, study.ratings_per_sample, now, wait=False)
-        if room is None:
+        sample = _lock_with_room(sample_id, study.ratings_per_sample, now, wait=False)
+        if sample is None:
             skipped.append(sample_id)
-        elif room:
-            return Sample.objects.get(pk=sample_id)
+        elif sample:
+            return sample
     # Every good candidate was locked by someone else: wait for the best of them.
     for sample_id in skipped[:3]:
-        if _lock_with_room(sample_id, study.ratings_per_sample, now, wait=True):
-            return Sample.objects.get(pk=sample_id)
+        sample = _lock_with_room(sample_id, study.ratings_per_sample, now, wait=True)
+        if sample:
+            return sample
     return None
 
 
-def _claim_attention_check(participant: Participant, study: Study) -> Sample | None:
-    mine = participant.assignments.values("sample_id")
+def _claim_attention_check(
+    participant: Participant, study: Study, mine: list[Assignment]
+) -> Sample | None:
     checks = list(
         Sample.objects.filter(study=study, is_attention_check=True)
-        .exclude(pk__in=mine)
+        .exclude(pk__in=[a.sample_id for a in mine])
         .values_list("id", flat=True)
     )
     if not checks:
         return None
     best = min(checks, key=lambda sample_id: _tie(participant.seed, sample_id))
-    return Sample.objects.get(pk=best)
+    return Sample.objects.select_related("brief").get(pk=best)
 
 
 @transaction.atomic
-def assignment_next(*, participant: Participant, now: datetime | None = None):
+def assignment_next(
+    *, participant: Participant, study: Study | None = None, now: datetime | None = None
+):
     """The item to show: the one already leased, or a newly claimed one; None when the
     participant is finished (they are then marked completed) or nothing is left."""
     now = now or timezone.now()
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    study = Study.objects.get(pk=participant.study_id)
+    study = study or Study.objects.defer("frozen_design").get(pk=participant.study_id)
     if participant.status != Participant.Status.ACTIVE or study.status != Study.Status.OPEN:
         return None
     lease = timedelta(minutes=study.lease_minutes)
-    current = (
-        participant.assignments.select_related("sample")
-        .filter(submitted_at__isnull=True)
-        .order_by("position")
-        .first()
+    # All of this participant's items in one query: a handful, never more than the cap.
+    mine = list(
+        participant.assignments.select_related("sample", "sample__brief").order_by("position")
     )
+    current = next((a for a in mine if a.submitted_at is None), None)
     if current is not None:
         if current.lease_expires_at > now:
             return current
@@ -219,16 +228,17 @@ def assignment_next(*, participant: Participant, now: datetime | None = None):
             return current
         # The lease ran out and the slot went to someone else; this item was never rated.
         current.delete()
-    done = participant.assignments.count()
+        mine.remove(current)
+    done = len(mine)
     if done >= items_for(study):
         _finish(participant, study, now)
         return None
     position = done + 1
     sample = None
     if position in attention_positions(participant, study):
-        sample = _claim_attention_check(participant, study)
+        sample = _claim_attention_check(participant, study, mine)
     if sample is None:
-        sample = _claim_regular(participant, study, now)
+        sample = _claim_regular(participant, study, now, mine)
     if sample is None:
         if done:
             _finish(participant, study, now)
@@ -296,6 +306,7 @@ def rating_submit(
     item: str,
     values: dict[str, str],
     guess: str = "",
+    study: Study | None = None,
     now: datetime | None = None,
 ) -> Submitted:
     """Store the scores of one item, once. Repeating it changes nothing; a late one (its
@@ -303,7 +314,7 @@ def rating_submit(
     them out when they fail the study's attention-check rule."""
     now = now or timezone.now()
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    study = Study.objects.get(pk=participant.study_id)
+    study = study or Study.objects.defer("frozen_design").get(pk=participant.study_id)
     assignment = (
         Assignment.objects.select_related("sample")
         .filter(participant=participant, token=item)
@@ -340,14 +351,7 @@ def rating_submit(
         and study.attention_fail_limit
         and _attention_failures(participant) >= study.attention_fail_limit
     )
-    if screen_out or participant.assignments.filter(
-        submitted_at__isnull=False
-    ).count() >= items_for(study):
+    # Items are served one at a time in order, so the last position is the last item.
+    if screen_out or assignment.position >= items_for(study):
         _finish(participant, study, now)
     return Submitted(assignment=assignment, repeated=False)
-
-
-def participant_progress(*, participant: Participant, study: Study) -> tuple[int, int]:
-    """(items submitted, items planned) for the "k of n" display."""
-    done = participant.assignments.filter(submitted_at__isnull=False).count()
-    return done, items_for(study)

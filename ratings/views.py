@@ -68,7 +68,7 @@ def _capture_entry(request, study: Study) -> dict:
 @require_http_methods(["GET", "POST"])
 def welcome(request, slug: str):
     """Instructions and consent; a returning participant goes straight back to work."""
-    study = get_object_or_404(Study, slug=slug)
+    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
     entry = _capture_entry(request, study) if request.method == "GET" else (
@@ -110,7 +110,7 @@ def _rate_page(request, study, participant, assignment, *, errors=None, values=N
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rate(request, slug: str):
-    study = get_object_or_404(Study, slug=slug)
+    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
     participant = _participant(request, study)
     if participant is None:
         if study.status != Study.Status.OPEN:
@@ -120,6 +120,7 @@ def rate(request, slug: str):
         try:
             services.rating_submit(
                 participant=participant,
+                study=study,
                 item=request.POST.get("item", ""),
                 values={c["key"]: request.POST.get(c["key"], "") for c in study.criteria},
                 guess=request.POST.get("guess", ""),
@@ -138,7 +139,7 @@ def rate(request, slug: str):
         return _go("ratings:done", study)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
-    assignment = services.assignment_next(participant=participant)
+    assignment = services.assignment_next(participant=participant, study=study)
     if assignment is None:
         participant.refresh_from_db()
         if participant.status != Participant.Status.ACTIVE:
@@ -151,7 +152,7 @@ def rate(request, slug: str):
 @require_GET
 def done(request, slug: str):
     """The completion code, issued only once the last rating is stored."""
-    study = get_object_or_404(Study, slug=slug)
+    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
     participant = _participant(request, study)
     if participant is None:
         return _go("ratings:welcome", study)
@@ -170,7 +171,7 @@ def done(request, slug: str):
 def item_media(request, slug: str, item: str):
     """An item's image or audio, for the participant who holds the item and nobody else.
     No file name, no validators, nothing cached: the same headers for every group."""
-    study = get_object_or_404(Study, slug=slug)
+    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
     participant = _participant(request, study)
     if participant is None:
         raise Http404
