@@ -8,9 +8,11 @@ samples get unequal numbers of ratings; smaller sizes scale both sides down) and
 size, the wall time and peak traced memory of fit_crossed, the method it chose, and the
 estimates against the truth. Where exact REML is chosen, the moments fit is timed too.
 statsmodels MixedLM (a benchmark-only dependency: `.venv/bin/pip install statsmodels`) is
-timed on the same data up to --statsmodels-max ratings. At 20,000 ratings the fit is
-compared with R's lme4 on the same seeded data (bench/reference/lmm_20k_lme4.json; made by
-`--write-csv` and bench/reference/lmm_20k_lme4.R).
+timed on the same data up to --statsmodels-max ratings. Where bench/reference holds an lme4
+fit of the same seeded data (lmm_20k_lme4.json, lmm_100k_lme4.json; made once by hand with
+`--write-csv` and bench/reference/lmm_20k_lme4.R), the fit is compared with it. Times are
+wall and CPU seconds: on a shared machine the wall time of multi-threaded BLAS can be many
+times its idle value (OPENBLAS_NUM_THREADS=1 steadies it).
 """
 
 import argparse
@@ -25,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stats.mixed import fit_crossed  # noqa: E402
+from analysis.stats.mixed import fit_crossed
 
 SEED = 20261129
 GROUPS = ("human", "ai", "collaboration")
@@ -33,7 +35,7 @@ TRUE_MEANS = np.array([6.5, 4.5, 8.5])
 TRUE_SD = {"participant": 1.0, "sample": 0.8, "residual": 1.3}
 PER_PARTICIPANT = 100
 RATINGS_PER_SAMPLE = 20
-REFERENCE = Path(__file__).resolve().parent / "reference" / "lmm_20k_lme4.json"
+REFERENCES = Path(__file__).resolve().parent / "reference"  # lmm_<size/1000>k_lme4.json
 
 
 def simulate(n_ratings: int, seed: int = SEED):
@@ -78,16 +80,17 @@ def write_csv(path: Path, data) -> None:
             out.write(f"{y:.6f},{GROUPS[g]},p{p},s{s}\n")
 
 
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
+def timed(function, *args, **kwargs):
+    """Result, wall seconds and CPU seconds (all threads) of a call."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start, time.process_time() - cpu
 
 
-def peak_memory(function) -> float:
+def peak_memory(function, *args, **kwargs) -> float:
     """Peak of memory traced by tracemalloc (NumPy reports its buffers) during a call, MB."""
     tracemalloc.start()
-    function()
+    function(*args, **kwargs)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20
@@ -105,34 +108,31 @@ def describe(fit) -> str:
 
 
 def statsmodels_fit(data):
-    import statsmodels.api as sm
+    """statsmodels' documented way to fit crossed random intercepts: one all-covering group
+    with a variance component per factor."""
+    import pandas as pd
+    import statsmodels.formula.api as smf
 
     score, group, participant, sample = data
-    exog = np.eye(len(GROUPS))[group]
-    model = sm.MixedLM(
-        score,
-        exog,
+    frame = pd.DataFrame(
+        {"score": score, "group": group, "participant": participant, "sample": sample}
+    )
+    model = smf.mixedlm(
+        "score ~ 0 + C(group)",
+        frame,
         groups=np.ones(score.size),
-        exog_vc={
-            "participant": {1: _indicators(participant)},
-            "sample": {1: _indicators(sample)},
-        },
+        re_formula="0",
+        vc_formula={"participant": "0 + C(participant)", "sample": "0 + C(sample)"},
     )
     return model.fit(reml=True)
 
 
-def _indicators(codes):
-    from scipy import sparse
-
-    matrix = sparse.csr_matrix((np.ones(codes.size), (np.arange(codes.size), codes)))
-    return matrix.toarray()
-
-
 def compare_lme4(fit, data) -> None:
-    if not REFERENCE.exists():
-        print("    lme4: no reference file; see the module docstring")
+    path = REFERENCES / f"lmm_{data[0].size // 1000}k_lme4.json"
+    if not path.exists():
+        print(f"    lme4: no reference {path.name}; see the module docstring")
         return
-    reference = json.loads(REFERENCE.read_text())
+    reference = json.loads(path.read_text())
     if reference["data"]["sha256"] != checksum(*data):
         print("    lme4: reference was fitted on other data (checksum differs); not compared")
         return
@@ -142,8 +142,7 @@ def compare_lme4(fit, data) -> None:
         for name, m in zip(GROUPS, fit.means, strict=True)
     )
     se_rel = max(
-        abs(s / expected["means"][name]["se"] - 1)
-        for name, s in zip(GROUPS, fit.se, strict=True)
+        abs(s / expected["means"][name]["se"] - 1) for name, s in zip(GROUPS, fit.se, strict=True)
     )
     var_rel = {k: fit.variance[k] / expected["variance"][k] - 1 for k in TRUE_SD}
     print(
@@ -176,36 +175,43 @@ def main() -> None:
         print(f"wrote {data[0].size} ratings to {args.write_csv}, sha256 {checksum(*data)}")
         return
 
+    fit_crossed(*simulate(600), n_groups=len(GROUPS))  # warm-up: SciPy's lazy imports
     for size in sizes:
-        data, seconds = timed(lambda size=size: simulate(size))
-        score, group, participant, sample = data
+        run_size(size, args)
+
+
+def run_size(size: int, args) -> None:
+    data, seconds, _ = timed(simulate, size)
+    score, _, participant, sample = data
+    print(
+        f"\n{score.size} ratings, {participant.max() + 1} participants, "
+        f"{sample.max() + 1} samples (simulated in {seconds:.1f} s)"
+    )
+    fit, seconds, cpu = timed(fit_crossed, *data, n_groups=len(GROUPS))
+    memory = ""
+    if not args.skip_memory:
+        memory = f", peak {peak_memory(fit_crossed, *data, n_groups=len(GROUPS)):.0f} MB"
+    print(
+        f"  fit_crossed auto -> {fit.method}: {seconds:.2f} s wall, {cpu:.2f} s CPU{memory}, "
+        f"df {fit.df}"
+    )
+    print(describe(fit))
+    for note in fit.notes:
+        print(f"    note: {note}")
+    compare_lme4(fit, data)
+    if fit.method == "reml":
+        other, seconds, cpu = timed(fit_crossed, *data, n_groups=len(GROUPS), method="moments")
+        print(f"  fit_crossed moments: {seconds:.2f} s wall, {cpu:.2f} s CPU")
+        print(describe(other))
+    if not args.skip_statsmodels and score.size <= args.statsmodels_max:
+        result, seconds, cpu = timed(statsmodels_fit, data)
         print(
-            f"\n{score.size} ratings, {participant.max() + 1} participants, "
-            f"{sample.max() + 1} samples (simulated in {seconds:.1f} s)"
-        )
-        fit, seconds = timed(lambda: fit_crossed(*data, n_groups=len(GROUPS)))
-        memory = "" if args.skip_memory else (
-            f", peak {peak_memory(lambda: fit_crossed(*data, n_groups=len(GROUPS))):.0f} MB"
-        )
-        print(f"  fit_crossed auto -> {fit.method}: {seconds:.2f} s{memory}, df {fit.df}")
-        print(describe(fit))
-        for note in fit.notes:
-            print(f"    note: {note}")
-        if size == 20000:
-            compare_lme4(fit, data)
-        if fit.method == "reml":
-            other, seconds = timed(lambda: fit_crossed(*data, n_groups=3, method="moments"))
-            print(f"  fit_crossed moments: {seconds:.2f} s")
-            print(describe(other))
-        if not args.skip_statsmodels and score.size <= args.statsmodels_max:
-            result, seconds = timed(lambda: statsmodels_fit(data))
-            print(
-                f"  statsmodels MixedLM REML: {seconds:.1f} s, means "
-                + ", ".join(f"{m:.4f}" for m in result.fe_params)
-                + ", variance participant {:.4f}, sample {:.4f}, residual {:.4f}".format(
-                    *result.vcomp, result.scale
-                )
+            f"  statsmodels MixedLM REML: {seconds:.1f} s wall, {cpu:.1f} s CPU, means "
+            + ", ".join(f"{m:.4f}" for m in result.fe_params)
+            + ", variance participant {:.4f}, sample {:.4f}, residual {:.4f}".format(
+                *result.vcomp, result.scale
             )
+        )
 
 
 if __name__ == "__main__":

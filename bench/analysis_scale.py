@@ -227,6 +227,15 @@ def run_tool(tool: str, size: int) -> dict:
     raise ValueError(tool)
 
 
+# What each progress stage of engine.analyze covers (the callback marks stage starts).
+STAGE_NAMES = {
+    "setup (codes)": "setup (codes)",
+    "descriptives": "groups + bootstrap",
+    "tests": "tests",
+    "model": "model + claims",
+    "reliability": "reliability",
+    "quality": "quality, z, exclusions",
+}
 COMPARABLE = {"pingouin": "tests", "krippendorff": "reliability", "statsmodels": "model"}
 
 
@@ -258,11 +267,12 @@ def main() -> None:
         print(f"\n== {size:,} ratings: {result['n_participants']:,} raters, "
               f"{result['n_samples']:,} samples, {result['n_rows']:,} rows with attention "
               f"checks; model {result['method']}")  # fmt: skip
-        print(f"   {'stage':<22}{'seconds':>9}{'peak RSS MB':>13}")
+        print(f"   {'stage':<24}{'seconds':>9}{'peak RSS MB':>13}")
         for stage in result["stages"]:
-            print(f"   {stage['stage']:<22}{stage['seconds']:>9.2f}{stage['rss']:>13.0f}")
-        print(f"   {'engine.analyze':<22}{result['engine_seconds']:>9.2f}")
-        print(f"   {'job (+checksum, plots)':<22}{result['job_seconds']:>9.2f}"
+            label = STAGE_NAMES.get(stage["stage"], stage["stage"])
+            print(f"   {label:<24}{stage['seconds']:>9.2f}{stage['rss']:>13.0f}")
+        print(f"   {'engine.analyze':<24}{result['engine_seconds']:>9.2f}")
+        print(f"   {'job (+checksum, plots)':<24}{result['job_seconds']:>9.2f}"
               f"{result['peak_rss']:>13.0f}   (data alone: {result['rss_after_data']:.0f} MB)")  # fmt: skip
         engine_stage = {s["stage"]: s["seconds"] for s in result["stages"]}
         if args.no_tools:

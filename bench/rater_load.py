@@ -18,7 +18,6 @@ import re
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -187,8 +186,10 @@ def main() -> int:
         rating = measure("rating cycle (POST + next)", rater_worker, port, args.concurrency,
                          args.seconds)  # fmt: skip
         ratio = rating["per_second"] / trivial["per_second"]
-        print(f"ratio rating/trivial: {ratio:.2f} (target >= 0.50); "
-              f"rating p99 {rating['p99']:.1f} ms (target < 100 ms)")
+        print(
+            f"ratio rating/trivial: {ratio:.2f} (target >= 0.50); "
+            f"rating p99 {rating['p99']:.1f} ms (target < 100 ms)"
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -6,6 +6,7 @@ import math
 
 from django.db import transaction
 
+from analysis.services import analysis_create, analysis_execute
 from ratings.simulation import RaterModel, study_simulate_raters
 from studies import services
 from studies.demo_content import ATTENTION_CHECKS, BRIEFS
@@ -106,8 +107,11 @@ def demo_build(*, owner, raters: int, seed: int) -> list[str]:
     else:
         _build_study(owner=owner, slug=SEED_SLUG, title="Does collaboration write better?")
         said.append(f"{SEED_SLUG}: created and opened for rating")
-    if Study.objects.filter(slug=SIMULATED_SLUG).exists():
+    existing = Study.objects.filter(slug=SIMULATED_SLUG).first()
+    if existing is not None:
         said.append(f"{SIMULATED_SLUG}: exists, left as it is")
+        if not existing.analysis_runs.exists():
+            said.append(_demo_analyze(study=existing, owner=owner))
         return said
     regular = sum(len(brief["samples"]) for brief in BRIEFS)
     per_rater = SIMULATED_SAMPLES_PER_RATER
@@ -124,4 +128,14 @@ def demo_build(*, owner, raters: int, seed: int) -> list[str]:
     said.append(
         f"{SIMULATED_SLUG}: created with {raters} simulated raters, {count} ratings, closed"
     )
+    said.append(_demo_analyze(study=study, owner=owner))
     return said
+
+
+def _demo_analyze(*, study: Study, owner) -> str:
+    """Analyze the simulated study here and now, so the demo shows a finished analysis
+    without waiting for a worker."""
+    run = analysis_execute(run_id=analysis_create(study=study, user=owner).pk)
+    if run.status != run.Status.SUCCEEDED:
+        return f"{study.slug}: analysis #{run.pk} failed: {run.error}"
+    return f"{study.slug}: analysis #{run.pk} finished (results at /analysis/{study.slug}/)"

@@ -116,8 +116,16 @@ def test_analyze_csv_runs_without_a_reachable_database(tmp_path):
             [],
             "ratings.csv line 3, column score: 'abc' is not a number",
         ),
-        ("participant,sample,group,score\np,s,h\n", [], "ratings.csv line 2: 3 fields, the header has 4"),
-        ("participant,sample,group,score\np,,h,7\n", [], "ratings.csv line 2, column sample: empty"),
+        (
+            "participant,sample,group,score\np,s,h\n",
+            [],
+            "ratings.csv line 2: 3 fields, the header has 4",
+        ),
+        (
+            "participant,sample,group,score\np,,h,7\n",
+            [],
+            "ratings.csv line 2, column sample: empty",
+        ),
         (
             "participant,sample,group,score,seconds\np,s,h,7,-3\n",
             [],
@@ -131,7 +139,11 @@ def test_analyze_csv_runs_without_a_reachable_database(tmp_path):
         ),
         ("participant,sample,group,score\np,s,h,17\n", [], "fall outside the scale 1 to 10"),
         ("participant,sample,group,score\np,s,h,7\n", ["--claim", "robot=3"], "unknown group"),
-        ("participant,sample,group,score\np,s,h,7\n", ["--claim", "h=high"], "'high' is not a number"),
+        (
+            "participant,sample,group,score\np,s,h,7\n",
+            ["--claim", "h=high"],
+            "'high' is not a number",
+        ),
     ],
 )  # fmt: skip
 def test_analyze_csv_names_the_file_line_and_column_of_each_problem(

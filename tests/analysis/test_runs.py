@@ -139,6 +139,21 @@ def test_a_run_that_fails_is_stored_as_failed_with_its_error(
 
 
 @pytest.mark.django_db
+def test_a_run_past_its_soft_time_limit_fails_saying_so_instead_of_storing_a_partial_result(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT = 0
+    run = start(study, django_capture_on_commit_callbacks)
+
+    analysis_run_task(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.FAILED
+    assert run.error == services.TIME_LIMIT.format(seconds=0)
+    assert run.results is None
+
+
+@pytest.mark.django_db
 def test_parameters_outside_the_plan_are_refused_before_anything_is_stored(study):
     with pytest.raises(ValidationError) as error:
         services.analysis_start(study=study, criterion="beauty", alpha=0.7, seed=-1)

@@ -72,7 +72,8 @@ def test_welch_anova_matches_r_oneway_test():
     ref = reference("welch_anova_scipy_r_oneway_test.json")
     res = welch_anova(groups_of(ref))
     rel = ref["tolerance"]["rel"]
-    assert pytest.approx(ref["expected"]["F"], rel=rel) == res.F
+    statistic = res.F
+    assert statistic == pytest.approx(ref["expected"]["F"], rel=rel)
     assert res.p == pytest.approx(ref["expected"]["pvalue"], rel=rel)
     assert res.df_num == ref["expected"]["df_num"]
     assert res.df_den == pytest.approx(ref["expected"]["df_den_R"], rel=rel)
@@ -83,7 +84,8 @@ def test_kruskal_wallis_applies_the_tie_correction():
     ref = reference("kruskal_wallis_scipy_ties.json")
     res = kruskal_wallis(groups_of(ref))
     rel = ref["tolerance"]["rel"]
-    assert pytest.approx(ref["expected"]["H"], rel=rel) == res.H
+    statistic = res.H
+    assert statistic == pytest.approx(ref["expected"]["H"], rel=rel)
     assert res.df == ref["expected"]["df"]
     assert res.p == pytest.approx(ref["expected"]["p"], rel=rel)
 

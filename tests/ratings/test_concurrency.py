@@ -64,9 +64,7 @@ def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_no
     barrier = threading.Barrier(PARTICIPANTS)
     log: list = []
     threads = [
-        threading.Thread(
-            target=run_participant, args=(study.slug, n, barrier, log, n % 5 == 0)
-        )  # fmt: skip
+        threading.Thread(target=run_participant, args=(study.slug, n, barrier, log, n % 5 == 0))
         for n in range(PARTICIPANTS)
     ]
     for thread in threads:
