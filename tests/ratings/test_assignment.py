@@ -95,15 +95,15 @@ def test_an_expired_lease_returns_its_sample_to_the_pool(researcher):
     assert taken is not None and taken.sample_id == held.sample_id
 
 
-def rate_until_taken(study, sample_id, now) -> Participant:
-    """New participants rate until one of them has rated `sample_id`; return that one."""
-    for _ in range(20):
-        participant = join(study)
-        while (a := services.assignment_next(participant=participant, now=now)) is not None:
-            rate(participant, a, score=4, now=now)
-            if a.sample_id == sample_id:
-                return participant
-    raise AssertionError("nobody was given the sample")
+def take_slot(study, sample, now) -> Participant:
+    """Another participant is given `sample` and rates it: its one slot is gone."""
+    carol = join(study)
+    assignment = Assignment.objects.create(
+        participant=carol, sample=sample, position=1, served_at=now,
+        lease_expires_at=now + timedelta(minutes=study.lease_minutes),
+    )  # fmt: skip
+    rate(carol, assignment, score=4, now=now)
+    return carol
 
 
 def test_a_late_submission_is_kept(researcher):
@@ -113,7 +113,7 @@ def test_a_late_submission_is_kept(researcher):
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)
     later = now + timedelta(minutes=10)
-    rate_until_taken(study, held.sample_id, later)
+    take_slot(study, held.sample, later)
     result = rate(alice, held, score=8, now=later + timedelta(minutes=1))
     assert not result.repeated
     scores = sorted(Rating.objects.filter(assignment__sample=held.sample).values_list(
@@ -130,7 +130,7 @@ def test_a_participant_back_after_their_lease_lapsed_and_the_slot_went_gets_anot
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)
     later = now + timedelta(minutes=10)
-    rate_until_taken(study, held.sample_id, later)
+    take_slot(study, held.sample, later)
     back = services.assignment_next(participant=alice, now=later)
     assert back is not None and back.sample_id != held.sample_id
     assert back.position == 1
