@@ -10,14 +10,14 @@ On SQLite, `select_for_update` does nothing and write transactions are serialise
 (BEGIN IMMEDIATE, see config.environment).
 """
 
-import hashlib
 import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models.functions import MD5, Cast, Concat
 from django.utils import timezone
 
 from ratings.models import Assignment, Participant, Rating
@@ -49,10 +49,9 @@ class Submitted:
     repeated: bool
 
 
-def _tie(seed: int, sample_id: int) -> int:
+def _tie_expression(seed: int):
     """The participant's seeded shuffle: a stable pseudo-random rank per sample."""
-    digest = hashlib.blake2b(f"{seed}:{sample_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return MD5(Concat(Value(f"{seed}:"), Cast("id", output_field=CharField())))
 
 
 def _live(now: datetime) -> Q:
@@ -157,22 +156,32 @@ def _claim_regular(
 ) -> Sample | None:
     """The DESIGN §3 rule: the group this participant has seen least, then the sample with
     the fewest ratings (counting live leases), ties by the participant's seeded shuffle."""
-    candidates = list(
-        Sample.objects.filter(study=study, is_attention_check=False)
-        .exclude(pk__in=[a.sample_id for a in mine])
-        .annotate(load=Count("assignments", filter=_live_assignments_filter(now)))
-        .filter(load__lt=study.ratings_per_sample)
-        .values_list("id", "group_id", "load")
-    )
-    if not candidates:
-        return None
     seen: dict[int, int] = {}
     for assignment in mine:
         if not assignment.sample.is_attention_check:
             seen[assignment.sample.group_id] = seen.get(assignment.sample.group_id, 0) + 1
-    candidates.sort(key=lambda c: (seen.get(c[1], 0), c[2], _tie(participant.seed, c[0])))
+    # The whole rule runs in the database; only the best few candidates come back.
+    pool = (
+        Sample.objects.filter(study=study, is_attention_check=False)
+        .exclude(pk__in=[a.sample_id for a in mine])
+        .annotate(load=Count("assignments", filter=_live_assignments_filter(now)))
+        .filter(load__lt=study.ratings_per_sample)
+        .annotate(tie=_tie_expression(participant.seed))
+    )
+    order = ["load", "tie"]
+    if seen:
+        pool = pool.annotate(
+            seen=Case(
+                *[When(group_id=group, then=Value(count)) for group, count in seen.items()],
+                default=Value(0),
+            )
+        )
+        order.insert(0, "seen")
+    candidates = list(pool.order_by(*order).values_list("id", flat=True)[:LOCK_TRIES])
+    if not candidates:
+        return None
     skipped = []
-    for sample_id, _, _ in candidates[:LOCK_TRIES]:
+    for sample_id in candidates:
         sample = _lock_with_room(sample_id, study.ratings_per_sample, now, wait=False)
         if sample is None:
             skipped.append(sample_id)
@@ -189,15 +198,14 @@ def _claim_regular(
 def _claim_attention_check(
     participant: Participant, study: Study, mine: list[Assignment]
 ) -> Sample | None:
-    checks = list(
+    return (
         Sample.objects.filter(study=study, is_attention_check=True)
         .exclude(pk__in=[a.sample_id for a in mine])
-        .values_list("id", flat=True)
+        .select_related("brief")
+        .annotate(tie=_tie_expression(participant.seed))
+        .order_by("tie")
+        .first()
     )
-    if not checks:
-        return None
-    best = min(checks, key=lambda sample_id: _tie(participant.seed, sample_id))
-    return Sample.objects.select_related("brief").get(pk=best)
 
 
 @transaction.atomic
