@@ -194,3 +194,20 @@ def test_the_admin_refuses_a_scale_anchor_outside_the_scale(logged_in):
     )  # fmt: skip
     assert "anchor &#x27;10&#x27; must be between 1 and 7" in response.content.decode()
     assert not Study.objects.filter(slug="bad-scale").exists()
+
+
+def test_a_researcher_sees_the_participants_of_their_own_studies_only(
+    logged_in, draft_study, rival_study
+):
+    from ratings.models import Participant
+
+    Participant.objects.create(study=draft_study, seed=1, external_id="MINE-PID")
+    Participant.objects.create(study=rival_study, seed=2, external_id="THEIRS-PID")
+    page = logged_in.get(reverse("admin:ratings_participant_changelist")).content.decode()
+    assert "MINE-PID" in page and "THEIRS-PID" not in page
+    mine = Participant.objects.get(external_id="MINE-PID")
+    detail = logged_in.get(reverse("admin:ratings_participant_change", args=[mine.pk]))
+    assert detail.status_code == 200 and "MINE-PID" in detail.content.decode()
+    theirs = Participant.objects.get(external_id="THEIRS-PID")
+    hidden = logged_in.get(reverse("admin:ratings_participant_change", args=[theirs.pk]))
+    assert "THEIRS-PID" not in hidden.content.decode()

@@ -1,0 +1,40 @@
+"""Read-only views of participants for the study's researcher (pay, approve, follow up).
+
+Ratings are never edited, so nothing here writes."""
+
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from ratings.models import Participant
+from studies.selectors import study_list_visible
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ["pseudonym", "study", "status", "external_id", "consented_at",
+                    "finished_at", "items_rated"]  # fmt: skip
+    list_filter = [("study", admin.RelatedOnlyFieldListFilter), "status"]
+    search_fields = ["pseudonym", "external_id", "external_session_id"]
+    list_select_related = ["study"]
+    readonly_fields = [field.name for field in Participant._meta.fields]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(study__in=study_list_visible(user=request.user))
+            .annotate(rated=Count("assignments", filter=Q(assignments__submitted_at__isnull=False)))
+        )
+
+    @admin.display(description="items rated", ordering="rated")
+    def items_rated(self, obj) -> int:
+        return obj.rated
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
