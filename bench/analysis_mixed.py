@@ -10,7 +10,7 @@ estimates against the truth. Where exact REML is chosen, the moments fit is time
 statsmodels MixedLM (a benchmark-only dependency: `.venv/bin/pip install statsmodels`) is
 timed on the same data up to --statsmodels-max ratings. Where bench/reference holds an lme4
 fit of the same seeded data (lmm_20k_lme4.json, lmm_100k_lme4.json; made once by hand with
-`--write-csv` and bench/reference/lmm_20k_lme4.R), the fit is compared with it. Times are
+`--write-csv` and bench/reference/lmm_lme4.R), the fit is compared with it. Times are
 wall and CPU seconds: on a shared machine the wall time of multi-threaded BLAS can be many
 times its idle value (OPENBLAS_NUM_THREADS=1 steadies it).
 """

@@ -133,8 +133,9 @@ def run_engine(size: int) -> dict:
     frame = frame_of(data)
     del data
     base = rss_mb()
-    claims = [ClaimSpec("mean", (key,), value) for key, value in
-              zip(GROUPS, (6.5, 4.5, 8.5), strict=True)]  # fmt: skip
+    claims = [
+        ClaimSpec("mean", (key,), value) for key, value in zip(GROUPS, (6.5, 4.5, 8.5), strict=True)
+    ]
     claims.append(ClaimSpec("difference", ("collaboration", "human"), 2.0))
     clock = {"t": time.perf_counter(), "stage": "setup (codes)"}
 
@@ -144,18 +145,31 @@ def run_engine(size: int) -> dict:
         clock.update(t=now, stage=stage)
 
     started = time.perf_counter()
-    document = analyze(frame, claims=claims, scale_min=1, scale_max=10, seed=0,
-                       group_order=list(GROUPS), progress=progress)  # fmt: skip
+    document = analyze(
+        frame,
+        claims=claims,
+        scale_min=1,
+        scale_max=10,
+        seed=0,
+        group_order=list(GROUPS),
+        progress=progress,
+    )
     engine_seconds = time.perf_counter() - started
     stages = [s for s in stages if s["stage"] != "done"]
     t = time.perf_counter()
     input_checksum(frame, np.arange(frame.score.size))
-    input_counts(frame)
-    stages.append({"stage": "checksum + counts", "seconds": time.perf_counter() - t,
-                   "rss": rss_mb()})  # fmt: skip
+    input_counts(document)
+    stages.append(
+        {"stage": "checksum + counts", "seconds": time.perf_counter() - t, "rss": rss_mb()}
+    )
     t = time.perf_counter()
-    plots_render(document=document, frame=frame, order=list(GROUPS),
-                 labels={g: g for g in GROUPS}, margin=0.5)  # fmt: skip
+    plots_render(
+        document=document,
+        frame=frame,
+        order=list(GROUPS),
+        labels={g: g for g in GROUPS},
+        margin=0.5,
+    )
     stages.append({"stage": "plots", "seconds": time.perf_counter() - t, "rss": rss_mb()})
     json.dumps(document)
     return {
@@ -193,10 +207,8 @@ def run_tool(tool: str, size: int) -> dict:
         pg.anova(data=table, dv="score", between="group")
         pg.welch_anova(data=table, dv="score", between="group")
         pg.kruskal(data=table, dv="score", between="group")
-        pg.pairwise_tests(data=table, dv="score", between="group", padjust="holm",
-                          effsize="hedges")  # fmt: skip
-        pg.pairwise_tests(data=table, dv="score", between="group", padjust="holm",
-                          parametric=False)  # fmt: skip
+        pg.pairwise_tests(data=table, dv="score", between="group", padjust="holm", effsize="hedges")
+        pg.pairwise_tests(data=table, dv="score", between="group", padjust="holm", parametric=False)
         return {"seconds": time.perf_counter() - t, "what": "tests on sample means"}
     if tool == "krippendorff":
         import krippendorff
@@ -218,10 +230,14 @@ def run_tool(tool: str, size: int) -> dict:
 
         t = time.perf_counter()
         model = sm.MixedLM(
-            data["score"], np.eye(len(GROUPS))[data["group"]], groups=np.ones(data["score"].size),
-            exog_vc={"participant": {1: indicators(data["participant"])},
-                     "sample": {1: indicators(data["sample"])}},
-        )  # fmt: skip
+            data["score"],
+            np.eye(len(GROUPS))[data["group"]],
+            groups=np.ones(data["score"].size),
+            exog_vc={
+                "participant": {1: indicators(data["participant"])},
+                "sample": {1: indicators(data["sample"])},
+            },
+        )
         model.fit(reml=True)
         return {"seconds": time.perf_counter() - t, "what": "MixedLM crossed REML"}
     raise ValueError(tool)
@@ -242,10 +258,14 @@ COMPARABLE = {"pingouin": "tests", "krippendorff": "reliability", "statsmodels":
 def child(args: list[str]) -> dict:
     return json.loads(
         subprocess.run(
-            [sys.executable, __file__, *args], capture_output=True, text=True, check=True,
-            timeout=TOOL_TIMEOUT if args[0] == "--tool" else 1800, cwd=ROOT,
+            [sys.executable, __file__, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=TOOL_TIMEOUT if args[0] == "--tool" else 1800,
+            cwd=ROOT,
         ).stdout.splitlines()[-1]
-    )  # fmt: skip
+    )
 
 
 def main() -> None:
@@ -264,16 +284,21 @@ def main() -> None:
 
     for size in (int(s) for s in args.sizes.split(",")):
         result = child(["--engine", str(size)])
-        print(f"\n== {size:,} ratings: {result['n_participants']:,} raters, "
-              f"{result['n_samples']:,} samples, {result['n_rows']:,} rows with attention "
-              f"checks; model {result['method']}")  # fmt: skip
+        print(
+            f"\n== {size:,} ratings: {result['n_participants']:,} raters, "
+            f"{result['n_samples']:,} samples, {result['n_rows']:,} rows with attention "
+            f"checks; model {result['method']}"
+        )
         print(f"   {'stage':<24}{'seconds':>9}{'peak RSS MB':>13}")
         for stage in result["stages"]:
             label = STAGE_NAMES.get(stage["stage"], stage["stage"])
             print(f"   {label:<24}{stage['seconds']:>9.2f}{stage['rss']:>13.0f}")
         print(f"   {'engine.analyze':<24}{result['engine_seconds']:>9.2f}")
-        print(f"   {'job (+checksum, plots)':<24}{result['job_seconds']:>9.2f}"
-              f"{result['peak_rss']:>13.0f}   (data alone: {result['rss_after_data']:.0f} MB)")  # fmt: skip
+        job, data = result["job_seconds"], result["rss_after_data"]
+        print(
+            f"   {'job (+checksum, plots)':<24}{job:>9.2f}{result['peak_rss']:>13.0f}"
+            f"   (data alone: {data:.0f} MB)"
+        )
         engine_stage = {s["stage"]: s["seconds"] for s in result["stages"]}
         if args.no_tools:
             continue
@@ -286,13 +311,17 @@ def main() -> None:
             try:
                 timing = child(["--tool", tool, str(size)])
             except subprocess.TimeoutExpired:
-                print(f"   {tool:<13} over {TOOL_TIMEOUT} s, stopped; engine '{stage}' {ours:.2f} s")
+                print(
+                    f"   {tool:<13} over {TOOL_TIMEOUT} s, stopped; engine '{stage}' {ours:.2f} s"
+                )
                 continue
             except (subprocess.CalledProcessError, json.JSONDecodeError) as error:
                 print(f"   {tool:<13} failed: {str(error)[:200]}")
                 continue
-            print(f"   {tool:<13} {timing['what']}: {timing['seconds']:.2f} s; "
-                  f"engine '{stage}' stage {ours:.2f} s")  # fmt: skip
+            print(
+                f"   {tool:<13} {timing['what']}: {timing['seconds']:.2f} s; "
+                f"engine '{stage}' stage {ours:.2f} s"
+            )
 
 
 if __name__ == "__main__":

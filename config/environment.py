@@ -56,7 +56,7 @@ class Environment:
         value = self._values.get(name)
         return None if value is None else value.strip()
 
-    def _fail(self, name: str, problem: str):
+    def fail(self, name: str, problem: str):
         error = ConfigError(name, problem)
         raise SystemExit(f"blindrate configuration error: {error}") from error
 
@@ -72,7 +72,7 @@ class Environment:
             return True
         if value.lower() in FALSE_WORDS:
             return False
-        return self._fail(name, f"expected true or false, got {value!r}")
+        return self.fail(name, f"expected true or false, got {value!r}")
 
     def int(self, name: str, *, default: int, minimum: int | None = None) -> int:
         value = self._raw(name)
@@ -81,9 +81,9 @@ class Environment:
         try:
             number = int(value)
         except ValueError:
-            return self._fail(name, f"expected a whole number, got {value!r}")
+            return self.fail(name, f"expected a whole number, got {value!r}")
         if minimum is not None and number < minimum:
-            self._fail(name, f"must be at least {minimum}, got {number}")
+            self.fail(name, f"must be at least {minimum}, got {number}")
         return number
 
     def list(self, name: str, *, default: list[str]) -> list[str]:
@@ -103,13 +103,13 @@ class Environment:
         parts = urlsplit(value)
         if parts.scheme not in schemes:
             expected = " or ".join(f"{scheme}://" for scheme in schemes)
-            self._fail(name, f"expected a URL starting with {expected}, got {value!r}")
+            self.fail(name, f"expected a URL starting with {expected}, got {value!r}")
         try:
             parts.port  # noqa: B018 - parsing the port is the check
         except ValueError:
-            self._fail(name, f"the port in {value!r} is not a number")
+            self.fail(name, f"the port in {value!r} is not a number")
         if not parts.hostname:
-            self._fail(name, f"no host in {value!r}")
+            self.fail(name, f"no host in {value!r}")
         return value
 
     def secret_key(self, name: str, *, debug: bool) -> str:
@@ -118,20 +118,20 @@ class Environment:
             return value
         if debug:
             return DEBUG_SECRET_KEY
-        return self._fail(name, MISSING_SECRET_KEY)
+        return self.fail(name, MISSING_SECRET_KEY)
 
     def database_url(self, name: str, *, default: str) -> dict:
         value = self._raw(name) or default
         scheme = urlsplit(value).scheme
         if scheme not in DATABASE_SCHEMES:
             known = ", ".join(f"{s}://" for s in DATABASE_SCHEMES)
-            self._fail(name, f"cannot use {value!r}: expected one of {known}")
+            self.fail(name, f"cannot use {value!r}: expected one of {known}")
         try:
             config = environ.Env.db_url_config(value)
         except (ValueError, KeyError) as error:
-            return self._fail(name, f"cannot parse {value!r}: {error}")
+            return self.fail(name, f"cannot parse {value!r}: {error}")
         if not config.get("NAME"):
-            self._fail(name, f"no database name in {value!r}")
+            self.fail(name, f"no database name in {value!r}")
         config["ENGINE"] = DATABASE_SCHEMES[scheme]
         if config["ENGINE"].endswith("postgresql"):
             config["CONN_MAX_AGE"] = 60

@@ -91,15 +91,31 @@ def test_analyze_csv_runs_without_a_reachable_database(tmp_path):
             rating += 1
             lines.append(f"{rating},s,p{rater},x{sample},,{group},quality,{score:g},,20,")
     ratings.write_text("\n".join(lines) + "\n")
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings",
-               DATABASE_URL="postgres://nobody:nothing@127.0.0.1:9/nowhere",
-               SECRET_KEY="x" * 50, REDIS_URL="")  # fmt: skip
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL="postgres://nobody:nothing@127.0.0.1:9/nowhere",
+        SECRET_KEY="x" * 50,
+        REDIS_URL="",
+    )
 
     result = subprocess.run(
-        [sys.executable, "manage.py", "analyze_csv", str(ratings), "--claim", "human=6.5",
-         "--claim", "human-ai=1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "analyze_csv",
+            str(ratings),
+            "--claim",
+            "human=6.5",
+            "--claim",
+            "human-ai=1",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode == 0, result.stderr
     assert "48 ratings by 8 raters of 6 samples" in result.stdout
@@ -145,7 +161,7 @@ def test_analyze_csv_runs_without_a_reachable_database(tmp_path):
             "'high' is not a number",
         ),
     ],
-)  # fmt: skip
+)
 def test_analyze_csv_names_the_file_line_and_column_of_each_problem(
     tmp_path, content, extra, message
 ):

@@ -8,7 +8,8 @@ from django.urls import reverse
 from analysis import services
 from analysis.models import AnalysisRun
 from analysis.tasks import analysis_run_task
-from tests.analysis.test_runs import closed_study, stall, start
+from ratings.simulation import RaterModel
+from tests.analysis.test_runs import GROUPS, closed_study, stall, start
 
 
 @pytest.fixture
@@ -59,14 +60,21 @@ def test_the_owner_reads_each_claim_as_a_sentence_with_its_verdict_and_sees_the_
     ) in html
     assert "The claim that Human-AI collaboration scores 2.0 points above Human only is" in html
     # What the verdicts mean, in one line each.
-    assert "supported</strong></dt><dd>the equivalence test (TOST) shows the true value is " \
-        "within ±0.50 of the claim" in html  # fmt: skip
+    assert (
+        "supported</strong></dt><dd>the equivalence test (TOST) shows the true value is "
+        "within ±0.50 of the claim" in html
+    )
     assert "the 95% confidence interval excludes the claimed value" in html
     for key in ("distributions", "means", "leniency"):
         assert reverse("analysis:run_plot", args=[finished.pk, key]) in html
     assert reverse("analysis:run_results_json", args=[finished.pk]) in html
-    for section in ("Groups", "Model: ", "Agreement between raters", "Rater quality",
-                    "Without flagged raters"):  # fmt: skip
+    for section in (
+        "Groups",
+        "Model: ",
+        "Agreement between raters",
+        "Rater quality",
+        "Without flagged raters",
+    ):
         assert section in html
 
 
@@ -115,8 +123,9 @@ def test_the_results_and_each_plot_download_with_a_file_name(owner, study, finis
 
 
 @pytest.mark.django_db
-def test_a_failed_run_shows_its_error(owner, study, settings, tmp_path,
-                                      django_capture_on_commit_callbacks):  # fmt: skip
+def test_a_failed_run_shows_its_error(
+    owner, study, settings, tmp_path, django_capture_on_commit_callbacks
+):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     settings.MEDIA_ROOT = blocker
@@ -195,3 +204,39 @@ def test_the_study_admin_links_to_the_results_and_the_run_admin_lists_own_runs_o
     assert f"analysis #{finished.pk} " in listing
     assert "theirs" not in listing
     assert owner.get(reverse("admin:analysis_analysisrun_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_degenerate_study_shows_what_could_not_be_computed_and_why(
+    owner, researcher, django_capture_on_commit_callbacks
+):
+    flat = RaterModel(
+        group_means={"human": 7.0},
+        leniency_sd=0,
+        quality_sd=0,
+        noise_sd=0,
+        careless_share=0,
+        speeder_share=0,
+    )
+    study = closed_study(
+        researcher,
+        slug="flat",
+        groups=[GROUPS[0]],
+        per_group=3,
+        raters=4,
+        model=flat,
+        checks=False,
+        samples_per_rater=3,
+    )
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+
+    html = owner.get(page(study)).content.decode()
+
+    run.refresh_from_db()
+    reason = run.results["claims"][0]["reasons"]["verdict"]
+    assert (
+        f"The claim that Human only scores 6.5 could not be checked: raters gave it 7.0, but "
+        f"{reason}." in html
+    )
+    assert "F = n/a" in html

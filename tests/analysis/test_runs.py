@@ -12,6 +12,7 @@ from django.utils import timezone
 from analysis import services
 from analysis.models import AnalysisRun
 from analysis.tasks import analysis_run_task
+from ratings.models import Rating
 from ratings.simulation import RaterModel, study_simulate_raters
 from studies import services as study_services
 from studies.importing import samples_import
@@ -24,8 +25,18 @@ GROUPS = [
 ]
 
 
-def closed_study(owner, *, slug="poems", groups=GROUPS, per_group=6, raters=24, seed=5,
-                 model=TRUTH, checks=True, **settings):  # fmt: skip
+def closed_study(
+    owner,
+    *,
+    slug="poems",
+    groups=GROUPS,
+    per_group=6,
+    raters=24,
+    seed=5,
+    model=TRUTH,
+    checks=True,
+    **settings,
+):
     """A study built through the real services, rated by simulated raters, and closed."""
     study = study_services.study_create(
         owner=owner,
@@ -72,8 +83,13 @@ def test_an_analysis_started_through_the_service_succeeds_when_its_task_runs(
     run = start(study, django_capture_on_commit_callbacks, user=researcher)
     assert run.status == AnalysisRun.Status.QUEUED
     assert run.task_id and run.requested_by == researcher
-    assert run.parameters == {"alpha": 0.05, "margin": 0.5, "seed": 0, "criterion": "quality",
-                              "model_method": "auto"}  # fmt: skip
+    assert run.parameters == {
+        "alpha": 0.05,
+        "margin": 0.5,
+        "seed": 0,
+        "criterion": "quality",
+        "model_method": "auto",
+    }
 
     analysis_run_task(run.pk)
 
@@ -85,8 +101,12 @@ def test_an_analysis_started_through_the_service_succeeds_when_its_task_runs(
     assert document["n_participants"] == 24
     assert set(document["groups"]) == {"human", "ai", "collaboration"}
     claims = {(c["kind"], tuple(c["groups"])): c for c in document["claims"]}
-    assert set(claims) == {("mean", ("human",)), ("mean", ("ai",)), ("mean", ("collaboration",)),
-                           ("difference", ("collaboration", "human"))}  # fmt: skip
+    assert set(claims) == {
+        ("mean", ("human",)),
+        ("mean", ("ai",)),
+        ("mean", ("collaboration",)),
+        ("difference", ("collaboration", "human")),
+    }
     assert all(
         c["verdict"] in {"supported", "contradicted", "inconclusive"} for c in claims.values()
     )
@@ -100,6 +120,28 @@ def test_an_analysis_started_through_the_service_succeeds_when_its_task_runs(
         assert plot["file"] == f"analysis/{run.pk}/{plot['key']}.png"
         with default_storage.open(plot["file"], "rb") as png:
             assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.django_db
+def test_source_guesses_reach_the_analysis_with_their_ratings(
+    study, django_capture_on_commit_callbacks
+):
+    ratings = Rating.objects.filter(
+        assignment__participant__study=study, assignment__sample__is_attention_check=False
+    ).order_by("id")
+    guessed = list(ratings.values_list("id", "assignment__sample__group__key")[::3])
+    for pk, key in guessed:
+        # What the rater pages store when the study asks for guesses: every third is right.
+        Rating.objects.filter(pk=pk).update(guess=key if pk % 3 == 0 else "ai")
+    run = start(study, django_capture_on_commit_callbacks)
+
+    analysis_run_task(run.pk)
+
+    run.refresh_from_db()
+    detection = run.results["detection"]
+    assert detection["n"] == len(guessed)
+    right = sum(1 for pk, key in guessed if pk % 3 == 0 or key == "ai")
+    assert detection["correct"] == right
 
 
 @pytest.mark.django_db
@@ -166,9 +208,13 @@ def stall(run: AnalysisRun, *, attempts: int, seconds_ago: float) -> None:
     (A real SIGKILL is in test_worker_analysis.py; here only the state matters.)"""
     then = timezone.now() - timezone.timedelta(seconds=seconds_ago)
     AnalysisRun.objects.filter(pk=run.pk).update(
-        status=AnalysisRun.Status.RUNNING, started_at=then, heartbeat_at=then, attempts=attempts,
-        stage="model", percent=50,
-    )  # fmt: skip
+        status=AnalysisRun.Status.RUNNING,
+        started_at=then,
+        heartbeat_at=then,
+        attempts=attempts,
+        stage="model",
+        percent=50,
+    )
 
 
 @pytest.mark.django_db
@@ -249,12 +295,24 @@ def test_the_same_data_and_seed_give_the_identical_document(
 def test_a_study_with_one_group_and_identical_scores_succeeds_with_nulls_and_reasons(
     researcher, django_capture_on_commit_callbacks
 ):
-    flat = RaterModel(group_means={"human": 7.0}, leniency_sd=0, quality_sd=0, noise_sd=0,
-                      careless_share=0, speeder_share=0)  # fmt: skip
+    flat = RaterModel(
+        group_means={"human": 7.0},
+        leniency_sd=0,
+        quality_sd=0,
+        noise_sd=0,
+        careless_share=0,
+        speeder_share=0,
+    )
     study = closed_study(
-        researcher, slug="flat", groups=[GROUPS[0]], per_group=3, raters=4, model=flat,
-        checks=False, samples_per_rater=3,
-    )  # fmt: skip
+        researcher,
+        slug="flat",
+        groups=[GROUPS[0]],
+        per_group=3,
+        raters=4,
+        model=flat,
+        checks=False,
+        samples_per_rater=3,
+    )
     run = start(study, django_capture_on_commit_callbacks)
 
     analysis_run_task(run.pk)

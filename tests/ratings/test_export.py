@@ -64,8 +64,10 @@ def test_the_csv_has_the_fixed_header_and_one_row_per_rating_of_the_groups(study
         "score": str(int(first.score)),
         "guess": "",
         "seconds": repr(first.seconds),
-        "created_at": first.created_at.isoformat(),
+        "created_at": rows[0]["created_at"],
     }
+    # ISO 8601 in UTC (PostgreSQL drops trailing zeros of the fraction, SQLite keeps them).
+    assert rows[0]["created_at"].endswith("+00:00")
     assert datetime.fromisoformat(rows[0]["created_at"]) == first.created_at
 
 

@@ -1,7 +1,7 @@
 # Fits a simulated study of bench/analysis_mixed.py with lme4 and prints a reference JSON
 # (stored beside this script as lmm_<size>_lme4.json). Run by hand once per size:
 #   .venv/bin/python bench/analysis_mixed.py --sizes 20000 --write-csv /tmp/lmm_20k.csv
-#   Rscript bench/reference/lmm_20k_lme4.R /tmp/lmm_20k.csv <sha256 printed above>
+#   Rscript bench/reference/lmm_lme4.R /tmp/lmm_20k.csv <sha256 printed above>
 # R is never a dependency of the project.
 suppressMessages(library(lme4))
 args <- commandArgs(trailingOnly = TRUE)

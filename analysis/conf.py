@@ -1,0 +1,30 @@
+"""The analysis jobs' limits, read from Django settings with these defaults.
+
+- `BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT` (900 s): the task is asked to stop; the run fails
+  with a message saying so.
+- `BLINDRATE_ANALYSIS_TIME_LIMIT` (960 s): the worker kills the task's process; the run is
+  then reaped like one whose worker died.
+- `BLINDRATE_ANALYSIS_HEARTBEAT_SECONDS` (10 s): how often a running job says it is alive.
+- `BLINDRATE_ANALYSIS_STALE_SECONDS` (120 s): silence after which a running job's worker is
+  taken for dead.
+- `BLINDRATE_ANALYSIS_MAX_ATTEMPTS` (2): how many times a run may start; a dead worker's run
+  is queued again until then, and failed after.
+- `BLINDRATE_ANALYSIS_PROGRESS_DELAY` (0 s): for tests only, a sleep at each progress
+  report, so that a test can kill a worker in the middle of a run.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    "SOFT_TIME_LIMIT": 900,
+    "TIME_LIMIT": 960,
+    "HEARTBEAT_SECONDS": 10.0,
+    "STALE_SECONDS": 120.0,
+    "MAX_ATTEMPTS": 2,
+    "PROGRESS_DELAY": 0.0,
+}
+
+
+def analysis_setting(name: str):
+    """`BLINDRATE_ANALYSIS_<name>` from the settings, or its default."""
+    return getattr(settings, f"BLINDRATE_ANALYSIS_{name}", DEFAULTS[name])

@@ -1,0 +1,95 @@
+"""What the ratings say: one requested analysis of a study and what came of it.
+
+An `AnalysisRun` row is the job and its result at once: the Celery task only carries the
+run's id, and the worker writes progress, the results document and the plots back here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from studies.models import Study
+
+
+class AnalysisRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analysis_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="analysis_runs",
+        help_text="Empty when started from the command line or the demo.",
+    )
+    parameters = models.JSONField(
+        default=dict, help_text="alpha, margin, seed, criterion and model_method as used."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=120, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    results = models.JSONField(null=True, blank=True, help_text="The results document.")
+    error = models.TextField(blank=True)
+    # What the analysis read: counts, and the SHA-256 of the ratings in a canonical form,
+    # so two runs on the same data can be told apart from runs on grown data.
+    input_counts = models.JSONField(default=dict, blank=True)
+    input_sha256 = models.CharField(max_length=64, blank=True)
+    engine_version = models.CharField(max_length=40, blank=True)
+    # Storage names under MEDIA_ROOT/analysis/<run id>/: [{"key", "title", "file"}].
+    plots = models.JSONField(default=list, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker started this run."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["study", "-created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="analysisrun_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="analysisrun_percent_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["succeeded", "failed"], finished_at__isnull=False)
+                | Q(status__in=["queued", "running"], finished_at__isnull=True),
+                name="analysisrun_finished_iff_finished_at",
+                violation_error_message="A finished run has its finish time; others have none.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="running") | Q(started_at__isnull=False),
+                name="analysisrun_running_has_started_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(results__isnull=False),
+                name="analysisrun_succeeded_has_results",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""),
+                name="analysisrun_failed_has_error",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"analysis #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

@@ -1,0 +1,200 @@
+"""The plots of an analysis, rendered as PNG bytes in the job from the results document and
+the ratings frame.
+
+Matplotlib's object-oriented API with the Agg canvas: no pyplot, no global figure state,
+no display. The PNGs carry no software version or timestamp, and the style is fixed here
+rather than read from the user's matplotlibrc, so the same inputs give the same bytes on
+the same matplotlib.
+"""
+
+import io
+import math
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "savefig.dpi": 100,
+    "svg.hashsalt": "blindrate",
+}
+COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3"]
+CLAIM_COLOUR = "#B22222"
+
+
+@dataclass(frozen=True)
+class Plot:
+    key: str
+    title: str
+    png: bytes
+
+
+def _png(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _labels(order: list[str], labels: dict[str, str]) -> list[str]:
+    return [labels.get(key, key) for key in order]
+
+
+def distributions(document: dict, order: list[str], labels: dict[str, str]) -> Figure:
+    """One histogram of scores per group, on a shared score axis."""
+    groups = document.get("groups") or {}
+    n = max(1, len(order))
+    figure = Figure(figsize=(7, 1.2 + 1.6 * n), layout="constrained")
+    axes = figure.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    for index, (key, label) in enumerate(zip(order, _labels(order, labels), strict=True)):
+        ax = axes[index]
+        histogram = (groups.get(key) or {}).get("histogram") or {}
+        scores = np.array([float(s) for s in histogram], dtype=float)
+        counts = np.array(list(histogram.values()), dtype=float)
+        if scores.size:
+            steps = np.diff(np.sort(scores))
+            width = 0.8 * (float(steps[steps > 0].min()) if (steps > 0).any() else 1.0)
+            ax.bar(scores, counts, width=width, color=COLOURS[index % len(COLOURS)])
+            mean = (groups.get(key) or {}).get("mean")
+            if mean is not None:
+                ax.axvline(mean, color="black", linewidth=1, linestyle="--")
+        else:
+            ax.text(0.5, 0.5, "no ratings", transform=ax.transAxes, ha="center")
+        total = int(counts.sum())
+        ax.set_title(f"{label} ({total} ratings)", loc="left", fontsize=10)
+        ax.set_ylabel("ratings")
+    axes[-1].set_xlabel("score (dashed line: mean)")
+    figure.suptitle("Score distributions by group")
+    return figure
+
+
+def means_against_claims(
+    document: dict, order: list[str], labels: dict[str, str], margin: float | None
+) -> Figure:
+    """Each group's mean with its 95% CI from the mixed model, and the claimed mean."""
+    means = ((document.get("model") or {}).get("means")) or {}
+    raw = document.get("groups") or {}
+    claimed = {
+        claim["groups"][0]: claim.get("claimed")
+        for claim in document.get("claims") or []
+        if claim.get("kind") == "mean" and claim.get("groups")
+    }
+    figure = Figure(figsize=(7, 1.5 + 0.7 * max(1, len(order))), layout="constrained")
+    ax = figure.subplots()
+    y = np.arange(len(order))[::-1]
+    shown_claim = False
+    for row, key in zip(y, order, strict=True):
+        entry = means.get(key) or {}
+        estimate = _number(entry.get("estimate", (raw.get(key) or {}).get("mean")))
+        ci = entry.get("ci95") or (raw.get(key) or {}).get("ci95") or [None, None]
+        low, high = _number(ci[0]), _number(ci[1])
+        if math.isfinite(estimate):
+            ax.plot([estimate], [row], "o", color="black")
+        if math.isfinite(low) and math.isfinite(high):
+            ax.hlines(row, low, high, color="black", linewidth=2)
+        value = claimed.get(key)
+        if value is not None:
+            if margin:
+                ax.hlines(
+                    row,
+                    value - margin,
+                    value + margin,
+                    color=CLAIM_COLOUR,
+                    alpha=0.25,
+                    linewidth=10,
+                )
+            ax.plot(
+                [value],
+                [row],
+                "x",
+                color=CLAIM_COLOUR,
+                markersize=10,
+                mew=2,
+                label=None if shown_claim else "claimed mean",
+            )
+            shown_claim = True
+    ax.set_yticks(y, _labels(order, labels))
+    ax.set_xlabel("mean score and 95% CI (black); claim (red) ± equivalence margin")
+    method = (document.get("model") or {}).get("method")
+    source = f"mixed model, {method.upper()}" if method else "raw means"
+    ax.set_title(f"Group means ({source}) against the claims", loc="left")
+    if shown_claim:
+        ax.legend(loc="best", frameon=False)
+    ax.margins(y=0.3)
+    return figure
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Integer codes of a string column through a 64-bit FNV-1a hash of each value:
+    np.unique on the hashes is several times faster than on the strings at a million rows,
+    and a collision among a study's few thousand names (odds ~1e-10) would only merge two
+    raters in a picture."""
+    values = np.ascontiguousarray(np.asarray(values, dtype=str))
+    width = max(values.dtype.itemsize // 4, 1)
+    if values.dtype.itemsize == 0:
+        return np.zeros(values.size, dtype=np.int64)
+    chars = values.view(np.uint32).reshape(-1, width).astype(np.uint64)
+    hashed = np.full(values.size, 1469598103934665603, dtype=np.uint64)
+    for column in range(width):
+        hashed ^= chars[:, column]
+        hashed *= np.uint64(1099511628211)
+    return np.unique(hashed, return_inverse=True)[1].ravel()
+
+
+def leniency(frame) -> Figure:
+    """How much each rater scores above or below others on the same samples: the mean of
+    (score - the sample's mean score) over the rater's ratings, one value per rater."""
+    figure = Figure(figsize=(7, 3.5), layout="constrained")
+    ax = figure.subplots()
+    regular = np.isnan(np.asarray(frame.attention_low, dtype=float))
+    scores = np.asarray(frame.score, dtype=float)[regular]
+    deviations = np.array([], dtype=float)
+    if scores.size:
+        sample_codes = _codes(frame.sample[regular])
+        rater_codes = _codes(frame.participant[regular])
+        sample_mean = np.bincount(sample_codes, weights=scores) / np.bincount(sample_codes)
+        residual = scores - sample_mean[sample_codes]
+        per_rater = np.bincount(rater_codes)
+        deviations = np.bincount(rater_codes, weights=residual) / per_rater
+    if deviations.size:
+        bins = min(40, max(5, int(np.sqrt(deviations.size))))
+        ax.hist(deviations, bins=bins, color=COLOURS[0])
+        ax.axvline(0, color="black", linewidth=1)
+    else:
+        ax.text(0.5, 0.5, "no ratings", transform=ax.transAxes, ha="center")
+    ax.set_xlabel("rater's mean deviation from the sample's mean score (points)")
+    ax.set_ylabel("raters")
+    ax.set_title(f"Rater leniency ({deviations.size} raters)", loc="left")
+    return figure
+
+
+def plots_render(
+    *, document: dict, frame, order: list[str], labels: dict[str, str], margin: float | None
+) -> list[Plot]:
+    with matplotlib.rc_context(STYLE):
+        figures = [
+            (
+                "distributions",
+                "Score distributions by group",
+                distributions(document, order, labels),
+            ),
+            (
+                "means",
+                "Group means against the claims",
+                means_against_claims(document, order, labels, margin),
+            ),
+            ("leniency", "Rater leniency", leniency(frame)),
+        ]
+        return [Plot(key=key, title=title, png=_png(figure)) for key, title, figure in figures]

@@ -1,0 +1,129 @@
+"""Reads with a rule for the analysis: which runs a user sees, and what an analysis reads.
+
+`analysis_ratings_frame` is the one place that decides which ratings an analysis uses:
+every stored rating of the chosen criterion on a submitted assignment of the study,
+attention checks included with their expected range (the engine uses them for rater
+quality and keeps them out of the group statistics), in the order of the rating ids.
+"""
+
+from itertools import chain
+
+import numpy as np
+from django.db.models import QuerySet
+
+from analysis.models import AnalysisRun
+from ratings.export import fetch_chunks
+from ratings.models import Participant, Rating
+from studies.models import Claim, Sample, Study
+from studies.selectors import study_list_visible
+
+CHUNK_SIZE = 50_000
+
+
+def analysis_run_list_visible(*, user) -> QuerySet[AnalysisRun]:
+    """Runs of the studies the user may see (their own; all for a superuser)."""
+    return AnalysisRun.objects.filter(study__in=study_list_visible(user=user))
+
+
+def analysis_run_latest(*, study: Study) -> AnalysisRun | None:
+    return study.analysis_runs.order_by("-created_at", "-id").first()
+
+
+def analysis_claims(*, study: Study) -> list:
+    """The study's claims as the engine's `ClaimSpec`s, in the order they were made."""
+    from analysis.engine import ClaimSpec
+
+    claims = []
+    for claim in study.claims.select_related("group", "other_group").order_by("id"):
+        groups = (claim.group.key,)
+        if claim.kind == Claim.Kind.DIFFERENCE:
+            groups = (claim.group.key, claim.other_group.key)
+        claims.append(
+            ClaimSpec(kind=claim.kind, groups=groups, value=claim.value, source=claim.source)
+        )
+    return claims
+
+
+def analysis_group_order(*, study: Study) -> list[str]:
+    return list(study.groups.order_by("id").values_list("key", flat=True))
+
+
+def analysis_group_labels(*, study: Study) -> dict[str, str]:
+    return dict(study.groups.order_by("id").values_list("key", "label"))
+
+
+def _lookup(strings: list[str]) -> np.ndarray:
+    # An empty list would make a float array; keep the string dtype for fancy indexing.
+    return np.array(strings, dtype=str) if strings else np.array([""], dtype=str)
+
+
+def analysis_ratings_frame(*, study: Study, criterion: str) -> tuple:
+    """The ratings of `criterion` as the engine's frame, and their rating ids (same order).
+
+    Ratings join only their assignment; pseudonyms, tokens, groups and expected ranges come
+    from one query each over the study's participants and samples and are spread with NumPy;
+    rows are read raw, a chunk at a time, into NumPy arrays.
+    """
+    from analysis.engine import RatingsFrame
+
+    participants = list(
+        Participant.objects.filter(study=study).order_by("id").values_list("id", "pseudonym")
+    )
+    samples = list(
+        Sample.objects.filter(study=study)
+        .order_by("id")
+        .values_list(
+            "id", "token", "group__key", "is_attention_check", "expected_min", "expected_max"
+        )
+    )
+    participant_ids = np.array([p[0] for p in participants], dtype=np.int64)
+    pseudonyms = _lookup([p[1] for p in participants])
+    sample_ids = np.array([s[0] for s in samples], dtype=np.int64)
+    tokens = _lookup([s[1] for s in samples])
+    group_keys = _lookup([s[2] for s in samples])
+    nan = float("nan")
+    low = np.array([s[4] if s[3] else nan for s in samples] or [nan], dtype=float)
+    high = np.array([s[5] if s[3] else nan for s in samples] or [nan], dtype=float)
+
+    ratings = Rating.objects.filter(
+        assignment__participant__study=study,
+        assignment__submitted_at__isnull=False,
+        criterion=criterion,
+    ).order_by("id")
+    # Numbers only in the big query, read straight into a float array chunk by chunk;
+    # guesses (usually none) come from a second query of the ratings that have one.
+    numeric = ratings.values_list(
+        "id", "assignment__participant_id", "assignment__sample_id", "score", "seconds"
+    )
+    parts = [
+        np.fromiter(chain.from_iterable(rows), dtype=float, count=5 * len(rows)).reshape(-1, 5)
+        for rows in fetch_chunks(numeric, CHUNK_SIZE)
+    ]
+    table = np.concatenate(parts) if parts else np.empty((0, 5))
+    ids = table[:, 0].astype(np.int64)
+    p = table[:, 1].astype(np.int64)
+    s = table[:, 2].astype(np.int64)
+    score = np.ascontiguousarray(table[:, 3])
+    seconds = np.ascontiguousarray(table[:, 4])
+    del table, parts
+    guess_labels = [""]
+    guess = np.zeros(ids.size, dtype=np.int32)
+    for rows in fetch_chunks(ratings.exclude(guess="").values_list("id", "guess"), CHUNK_SIZE):
+        positions = np.searchsorted(ids, np.array([row[0] for row in rows], dtype=np.int64))
+        for position, (_, label) in zip(positions.tolist(), rows, strict=True):
+            if label not in guess_labels:
+                guess_labels.append(label)
+            guess[position] = guess_labels.index(label)
+    p_index = np.searchsorted(participant_ids, p)
+    s_index = np.searchsorted(sample_ids, s)
+    frame = RatingsFrame(
+        participant=pseudonyms[p_index],
+        sample=tokens[s_index],
+        group=group_keys[s_index],
+        score=score,
+        seconds=seconds,
+        guess=_lookup(guess_labels)[guess],
+        attention_low=low[s_index],
+        attention_high=high[s_index],
+    )
+    return frame, ids

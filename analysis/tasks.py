@@ -1,0 +1,26 @@
+"""The analysis job: a thin task that takes a run's id and calls the service.
+
+`acks_late`: the message is acknowledged only after the run ends, so a message whose
+worker died is delivered again (Redis: after its visibility timeout); the service's claim
+makes that redelivery a no-op when the run was already taken. Time limits come from
+settings (see `analysis.conf`): the soft one fails the run with a message, the hard one
+kills the process and leaves the run to the reaper.
+"""
+
+from celery import shared_task
+
+from analysis.conf import analysis_setting
+
+
+@shared_task(
+    name="analysis.run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=analysis_setting("SOFT_TIME_LIMIT"),
+    time_limit=analysis_setting("TIME_LIMIT"),
+)
+def analysis_run_task(run_id: int) -> None:
+    from analysis.services import analysis_execute
+
+    analysis_execute(run_id=run_id)

@@ -1,0 +1,168 @@
+"""The results pages of a study's analyses, for its researcher only.
+
+Everyone else gets 404, as if the study did not exist: a researcher's analyses are private
+to them (and to superusers), like their studies.
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from analysis import presentation, selectors, services
+from analysis.models import AnalysisRun
+from studies import design
+from studies.selectors import study_list_visible
+
+LOGIN_URL = reverse_lazy("admin:login")
+REFRESH_SECONDS = 3
+
+
+def _study(request, slug: str):
+    return get_object_or_404(study_list_visible(user=request.user), slug=slug)
+
+
+def _run(request, run_id: int) -> AnalysisRun:
+    runs = selectors.analysis_run_list_visible(user=request.user).select_related("study")
+    return get_object_or_404(runs, pk=run_id)
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def study_results(request, slug: str, run_id: int | None = None):
+    """The latest run of a study (or the one asked for), and the list of its runs."""
+    study = _study(request, slug)
+    services.analysis_reap_stale()
+    runs = list(study.analysis_runs.select_related("requested_by").order_by("-created_at", "-id"))
+    if run_id is None:
+        run = runs[0] if runs else None
+    else:
+        run = next((r for r in runs if r.pk == run_id), None)
+        if run is None:
+            raise Http404("No such analysis of this study.")
+    labels = selectors.analysis_group_labels(study=study)
+    decimals = presentation.decimals_for(study.scale_min, study.scale_max)
+    document = run.results if run is not None and run.results else None
+    margin = design.equivalence_margin(study)
+    if document:
+        margin = (document.get("parameters") or {}).get("equivalence_margin") or margin
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Analysis of {study.slug}",
+        "study": study,
+        "runs": runs,
+        "run": run,
+        "document": document,
+        "refresh": REFRESH_SECONDS if run is not None and not run.is_finished else None,
+        "legend": presentation.verdict_legend(margin, decimals),
+        "default_parameters": services.analysis_parameters(study=study),
+        "duration": _seconds(run),
+    }
+    if document:
+        context.update(
+            claims=presentation.claim_rows(document, labels, decimals=decimals),
+            groups=presentation.group_rows(document, labels, decimals=decimals),
+            variance=presentation.variance_rows(document, decimals=decimals + 1),
+            excluded_claims=presentation.claim_rows(
+                {**(document.get("with_exclusions") or {}), "parameters": document["parameters"]},
+                labels,
+                decimals=decimals,
+            ),
+            zscores=[
+                {"label": labels.get(key, key), **(entry or {})}
+                for key, entry in ((document.get("zscores") or {}).get("groups") or {}).items()
+            ],
+            flags=((document.get("rater_quality") or {}).get("flags") or [])[:FLAGS_SHOWN],
+            extras=_extras(document),
+            model_method=presentation.model_method((document.get("model") or {}).get("method")),
+        )
+    return render(request, "analysis/results.html", context)
+
+
+def _seconds(run: AnalysisRun | None) -> float | None:
+    if run is None or not (run.started_at and run.finished_at):
+        return None
+    return (run.finished_at - run.started_at).total_seconds()
+
+
+KNOWN_KEYS = {
+    "n_ratings",
+    "n_participants",
+    "n_samples",
+    "n_attention_check_ratings",
+    "parameters",
+    "groups",
+    "claims",
+    "omnibus",
+    "pairwise",
+    "model",
+    "reliability",
+    "input",
+    "rater_quality",
+    "with_exclusions",
+    "zscores",
+    "detection",
+    "notes",
+}
+FLAGS_SHOWN = 50
+
+
+def _extras(document: dict) -> list[tuple[str, str]]:
+    """Sections of the document the page has no table for, shown as formatted JSON."""
+    return [
+        (key.replace("_", " ").capitalize(), json.dumps(value, indent=2, ensure_ascii=False))
+        for key, value in document.items()
+        if key not in KNOWN_KEYS
+    ]
+
+
+@require_POST
+@login_required(login_url=LOGIN_URL)
+def run_start(request, slug: str):
+    study = _study(request, slug)
+    try:
+        run = services.analysis_start(study=study, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(reverse("analysis:study_results", args=[study.slug]))
+    messages.success(request, f"Analysis #{run.pk} queued; this page follows its progress.")
+    return HttpResponseRedirect(reverse("analysis:run_results", args=[study.slug, run.pk]))
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def run_results_json(request, run_id: int):
+    run = _run(request, run_id)
+    if run.results is None:
+        raise Http404("This analysis has no results (yet).")
+    body = json.dumps(run.results, indent=2, sort_keys=True, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{run.study.slug}-analysis-{run.pk}.json"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def run_plot(request, run_id: int, key: str):
+    """A plot as an image (inline), or as a download with `?download=1`."""
+    run = _run(request, run_id)
+    plot = next((p for p in run.plots if p["key"] == key), None)
+    if plot is None or not default_storage.exists(plot["file"]):
+        raise Http404("No such plot.")
+    response = FileResponse(
+        default_storage.open(plot["file"], "rb"),
+        content_type="image/png",
+        as_attachment=request.GET.get("download") == "1",
+        filename=f"{run.study.slug}-analysis-{run.pk}-{key}.png",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

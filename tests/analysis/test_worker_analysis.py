@@ -1,0 +1,179 @@
+"""Analyses in a real Celery worker process on the configured broker (the filesystem one by
+default, Redis when REDIS_URL is set), reading the test database.
+
+The worker and `manage.py analyze` run as subprocesses sharing a broker folder and a queue
+of the test's own, so a `make run` worker or another test run on the machine cannot take
+their tasks. A
+settings module written for the test slows the job down (a sleep at each progress report,
+`BLINDRATE_ANALYSIS_PROGRESS_DELAY`) so that the worker can be killed in the middle.
+"""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from analysis.models import AnalysisRun
+from tests.analysis.test_runs import closed_study
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def database_url() -> str:
+    """The test database, as the worker must reach it."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{db['NAME']}"
+
+
+def environment(tmp_path: Path, **analysis_settings) -> dict[str, str]:
+    """Subprocess environment: the test database, a broker folder of the test's own, the
+    test's media folder, and the analysis settings given (as a settings module)."""
+    module = f"worker_settings_{len(list(tmp_path.glob('worker_settings_*.py')))}"
+    # A queue of the test's own: on a shared Redis no other worker can take its tasks.
+    queue = "analysis-test-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
+    lines = [
+        "from config.settings import *  # noqa: F403",
+        f"CELERY_TASK_DEFAULT_QUEUE = {queue!r}",
+    ]
+    lines += [f"BLINDRATE_ANALYSIS_{key} = {value!r}" for key, value in analysis_settings.items()]
+    (tmp_path / f"{module}.py").write_text("\n".join(lines) + "\n")
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=module,
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+        DATABASE_URL=database_url(),
+        CELERY_BROKER_DIR=str(tmp_path / "broker"),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        SECRET_KEY=os.environ.get("SECRET_KEY", "x" * 50),
+    )
+
+
+@contextmanager
+def worker(env: dict[str, str]):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for(predicate, *, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"gave up after {seconds:g} s waiting for {what}")
+
+
+def test_an_analysis_started_through_the_service_finishes_in_a_worker(researcher, tmp_path):
+    closed_study(researcher)
+    env = environment(tmp_path)
+
+    with worker(env):
+        result = manage(env, "analyze", "poems", "--wait", "--json", "--worker-timeout", "90")
+
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    run = AnalysisRun.objects.get()
+    assert run.status == AnalysisRun.Status.SUCCEEDED
+    assert (run.attempts, run.percent) == (1, 100)
+    assert document == run.results
+    assert "running: " in result.stderr  # the command followed the worker's progress
+    for plot in run.plots:
+        assert (Path(settings.MEDIA_ROOT) / plot["file"]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_forever(
+    researcher, tmp_path
+):
+    closed_study(researcher)
+    limits = {"HEARTBEAT_SECONDS": 0.5, "STALE_SECONDS": 3.0}
+    slow = environment(tmp_path, PROGRESS_DELAY=1.0, **limits)
+    normal = environment(tmp_path, **limits)
+
+    with worker(slow) as doomed:
+        started = manage(slow, "analyze", "poems", "--json")
+        assert started.returncode == 0, started.stderr
+        run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
+        wait_for(
+            lambda: AnalysisRun.objects.filter(
+                pk=run.pk, status="running", percent__gte=15
+            ).exists(),
+            seconds=90,
+            what="the worker to be in the middle of the run",
+        )
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.RUNNING and run.percent < 100
+    time.sleep(limits["STALE_SECONDS"] + 1)
+
+    # A starting worker reaps the dead worker's run, queues it again and runs it.
+    with worker(normal):
+        wait_for(
+            lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
+            seconds=120,
+            what="the run to end",
+        )
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    assert run.attempts == 2
