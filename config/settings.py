@@ -30,9 +30,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "studies",
     "ratings",
     "analysis",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -123,7 +127,26 @@ else:
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
+# Analysis jobs (see analysis/conf.py): time limits, heartbeat, when a silent run's
+# worker is taken for dead, and how often such a run is retried.
+BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=900, minimum=1)
+BLINDRATE_ANALYSIS_TIME_LIMIT = env.int("ANALYSIS_TIME_LIMIT", default=960, minimum=1)
+BLINDRATE_ANALYSIS_HEARTBEAT_SECONDS = env.int("ANALYSIS_HEARTBEAT_SECONDS", default=10, minimum=1)
+BLINDRATE_ANALYSIS_STALE_SECONDS = env.int("ANALYSIS_STALE_SECONDS", default=120, minimum=5)
+BLINDRATE_ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=2, minimum=1)
+if BLINDRATE_ANALYSIS_TIME_LIMIT <= BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT:
+    env.fail("ANALYSIS_TIME_LIMIT", "must be above ANALYSIS_SOFT_TIME_LIMIT")
 CELERY_TASK_IGNORE_RESULT = True
+
+# The cache holds API throttling counts: shared through Redis when there is one, so that
+# every web process counts the same requests; per process otherwise.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -136,6 +159,40 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Requests per client: anonymous ones by IP address, the others by token (or session
+    # user). Rates are "N/second|minute|hour|day"; api.apps checks them at start.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.AnonRateThrottle",
+        "api.throttles.TokenRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "token": env.str("API_THROTTLE_TOKEN", default="1200/minute"),
+    },
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "blindrate API",
+    "DESCRIPTION": "Blinded rating studies: create studies, upload samples, export ratings, "
+    "run analyses. Authenticate with `Authorization: Token <key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Read-only fields (status, token, ...) stay out of request bodies.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page loads Swagger UI from local static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStatusEnum": "studies.models.Study.Status",
+        "AnalysisStatusEnum": "analysis.models.AnalysisRun.Status",
+        "ClaimKindEnum": "studies.models.Claim.Kind",
+        "SampleKindEnum": "studies.models.Sample.Kind",
+    },
 }
 
 # Security: strict by default; `make run` turns DEBUG on for the local platform.

@@ -8,7 +8,6 @@ admin.site.site_title = "blindrate"
 admin.site.index_title = "Studies, samples and ratings"
 
 
-
 @never_cache
 def healthz(request):
     """Liveness for load balancers and the benchmarks' baseline: no database, no session."""
@@ -21,4 +20,5 @@ urlpatterns = [
     path("studies/", include("studies.urls")),
     path("analysis/", include("analysis.urls")),
     path("s/", include("ratings.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -1,0 +1,129 @@
+"""One JSON shape for every error the API answers:
+
+    {"error": {"status": 400, "code": "invalid", "message": "groups[1].key: ...",
+               "fields": {"groups[1].key": ["..."]}}}
+
+`status` repeats the HTTP status; `code` is a stable word to branch on (`invalid`,
+`parse_error`, `not_authenticated`, `authentication_failed`, `permission_denied`,
+`not_found`, `method_not_allowed`, `not_acceptable`, `unsupported_media_type`,
+`conflict`, `design_frozen`, `throttled`); `message` is one sentence for a person;
+`fields` (400 only) maps the path of each input at fault to its problems. Paths are the
+input's keys joined by dots, with list positions in brackets: `groups[1].key`,
+`scale_anchors.7`, `[2].group` for the third item of a list body. Problems of the input
+as a whole are under `non_field_errors`.
+"""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from api.parsers import TOO_LARGE, PayloadTooLarge
+from studies.services import DesignFrozen, StudyConflict
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+class Conflict(exceptions.APIException):
+    """The study's state forbids the request (editing an open study, opening it twice)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The study's state does not allow this."
+    default_code = "conflict"
+
+
+def validation_error(fields: dict[str, list[str]]) -> exceptions.ValidationError:
+    """A 400 whose `fields` are already flat paths (the importer's item/field pairs)."""
+    return exceptions.ValidationError({path: list(problems) for path, problems in fields.items()})
+
+
+def _django_detail(error: DjangoValidationError) -> dict:
+    if hasattr(error, "error_dict"):
+        return {
+            NON_FIELD if field == "__all__" else field: messages
+            for field, messages in error.message_dict.items()
+        }
+    return {NON_FIELD: error.messages}
+
+
+def flatten(detail, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"groups[1].key": ["..."]}."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif key == NON_FIELD and path:
+                child = path  # a nested list or object as a whole: its own path
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            for name, problems in flatten(value, child).items():
+                fields.setdefault(name, []).extend(problems)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            if detail:
+                fields.setdefault(path or NON_FIELD, []).extend(str(item) for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                if isinstance(item, dict | list):
+                    for name, problems in flatten(item, f"{path}[{index}]").items():
+                        fields.setdefault(name, []).extend(problems)
+                else:
+                    fields.setdefault(path or NON_FIELD, []).append(str(item))
+    else:
+        fields.setdefault(path or NON_FIELD, []).append(str(detail))
+    return fields
+
+
+def _summary(fields: dict[str, list[str]]) -> str:
+    if not fields:
+        return "Invalid input."
+    name, problems = next(iter(fields.items()))
+    first = problems[0] if name == NON_FIELD else f"{name}: {problems[0]}"
+    count = sum(len(problems) for problems in fields.values())
+    if count > 1:
+        first += f" (and {count - 1} more {'problem' if count == 2 else 'problems'})"
+    return first
+
+
+def error_body(*, status_code: int, code: str, message: str, fields=None) -> dict:
+    body = {"status": status_code, "code": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    """DRF's handler (status, WWW-Authenticate, Retry-After), then the one shape above."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(TOO_LARGE.format(limit=limit))
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files: Django's own limits on a request.
+        exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_detail(exc))
+    elif isinstance(exc, StudyConflict):
+        code = "design_frozen" if isinstance(exc, DesignFrozen) else "conflict"
+        exc = Conflict(str(exc), code=code)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = flatten(exc.detail)
+        response.data = error_body(
+            status_code=response.status_code,
+            code="invalid",
+            message=_summary(fields),
+            fields=fields,
+        )
+        return response
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else None
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", None) or "error"
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        code = "not_found"
+    message = str(detail) if detail is not None else str(response.data.get("detail", ""))
+    response.data = error_body(status_code=response.status_code, code=code, message=message)
+    return response

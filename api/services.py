@@ -1,0 +1,180 @@
+"""Samples sent to the API, added through the importer: all or nothing, with its checks.
+
+The API takes samples as JSON objects (one, or a list) or as one multipart form with a
+media file. Each becomes a line of a JSONL file for `studies.importing.samples_import`, so
+the API accepts exactly what an import accepts, and the importer's "line 3, field group"
+comes back as the path of the item at fault: `[2].group` in a list, `group` alone.
+"""
+
+import json
+import re
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from api.errors import validation_error
+from api.parsers import body_problems
+from studies.importing import ImportFailed, ImportReport, MediaSource, samples_import
+from studies.media import MediaError
+from studies.models import Study
+
+ITEM_KEYS = ("group", "text", "brief", "kind", "id", "attention", "expected", "meta")
+UPLOAD_KEYS = tuple(key for key in ITEM_KEYS if key != "text")
+FILE_NAME = "request.jsonl"
+NON_FIELD = "non_field_errors"
+MAX_ITEMS = 10_000
+IMPORT_ERROR = re.compile(
+    rf"^{re.escape(FILE_NAME)} line (?P<line>\d+)(?:, field (?P<field>[^:]+))?: (?P<message>.*)$",
+    re.DOTALL,
+)
+UNKNOWN_KEY = "unknown field (known: {known})"
+MEDIA_IN_JSON = "media files are sent as multipart/form-data with the file in `file`"
+
+
+class _Upload(MediaSource):
+    """The one file of a multipart request, read only up to the media size limit."""
+
+    def __init__(self, upload: UploadedFile) -> None:
+        super().__init__(label="the upload", max_bytes=settings.BLINDRATE_MEDIA_MAX_BYTES)
+        self.upload = upload
+
+    def read(self, name: str) -> bytes:
+        if self.upload.size is not None and self.upload.size > self.max_bytes:
+            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
+        self.upload.seek(0)
+        return self.upload.read()
+
+
+def _prefix(index: int | None) -> str:
+    return "" if index is None else f"[{index}]"
+
+
+def _join(prefix: str, field: str) -> str:
+    if not field:
+        return prefix or NON_FIELD
+    return f"{prefix}.{field}" if prefix else field
+
+
+def _record(item, prefix: str, known: tuple[str, ...], problems: dict) -> dict | None:
+    """The importer's record of one item (meta keys become `meta_*` columns), or None."""
+    if not isinstance(item, dict):
+        problems.setdefault(prefix or NON_FIELD, []).append(
+            'Each sample must be a JSON object, like {"group": "human", "text": "..."}.'
+        )
+        return None
+    record = {}
+    failed = False
+    for key, value in item.items():
+        if key == "file" and "file" not in known:
+            problems.setdefault(_join(prefix, key), []).append(MEDIA_IN_JSON)
+            failed = True
+        elif key not in known:
+            problems.setdefault(_join(prefix, key), []).append(
+                UNKNOWN_KEY.format(known=", ".join(known))
+            )
+            failed = True
+        elif key == "meta":
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                problems.setdefault(_join(prefix, key), []).append(
+                    "Must be an object of names and values."
+                )
+                failed = True
+                continue
+            record.update({f"meta_{name}": meta for name, meta in value.items()})
+        else:
+            record[key] = value
+    return None if failed else record
+
+
+def _translate(error: ImportFailed, *, single: bool) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for line in error.errors:
+        match = IMPORT_ERROR.match(line)
+        if match is None:
+            fields.setdefault(NON_FIELD, []).append(line.removeprefix(f"{FILE_NAME}: "))
+            continue
+        prefix = _prefix(None if single else int(match["line"]) - 1)
+        fields.setdefault(_join(prefix, match["field"] or ""), []).append(match["message"])
+    if error.more:
+        fields.setdefault(NON_FIELD, []).append(
+            f"stopped after {len(error.errors)} problems; fix these and send again"
+        )
+    return fields
+
+
+def _report(report: ImportReport, *, single: bool) -> dict:
+    warnings = []
+    for warning in report.warnings:
+        match = re.match(rf"^{re.escape(FILE_NAME)} line (\d+): (.*)$", warning, re.DOTALL)
+        if match is None:
+            warnings.append(warning)
+        else:
+            where = "" if single else f"[{int(match[1]) - 1}]: "
+            warnings.append(f"{where}{match[2]}")
+    return {
+        "created": report.created,
+        "by_group": report.by_group,
+        "briefs_created": report.briefs_created,
+        "warnings": warnings,
+    }
+
+
+def _import(*, study: Study, records: list[dict], single: bool, media=None) -> dict:
+    # ensure_ascii: every record is one line of pure ASCII, whatever line breaks
+    # (U+2028, U+0085, ...) its texts hold, so line n is item n - 1.
+    data = "\n".join(json.dumps(record, ensure_ascii=True) for record in records).encode()
+    try:
+        report = samples_import(study=study, file_name=FILE_NAME, data=data, media=media)
+    except ImportFailed as error:
+        raise validation_error(_translate(error, single=single)) from error
+    return _report(report, single=single)
+
+
+def api_samples_add(*, study: Study, data) -> dict:
+    """Add one sample (a JSON object) or several (a list): all of them, or none and a 400
+    naming every item and field at fault. Returns the import report."""
+    single = isinstance(data, dict)
+    items = [data] if single else data
+    problems: dict[str, list[str]] = {}
+    if not isinstance(items, list) or not items:
+        raise validation_error(
+            {NON_FIELD: ["Send one sample as a JSON object, or a non-empty list of them."]}
+        )
+    if len(items) > MAX_ITEMS:
+        raise validation_error(
+            {NON_FIELD: [f"{len(items)} samples; send at most {MAX_ITEMS} per request."]}
+        )
+    records = [
+        _record(item, _prefix(None if single else index), ITEM_KEYS, problems)
+        for index, item in enumerate(items)
+    ]
+    if problems:
+        raise validation_error(problems)
+    return _import(study=study, records=records, single=single)
+
+
+def api_sample_upload(*, study: Study, fields: dict[str, str], upload: UploadedFile | None
+                      ) -> dict:  # fmt: skip
+    """Add one media sample from a multipart form: `file` and the other fields as text
+    (`meta` as a JSON object)."""
+    problems: dict[str, list[str]] = {}
+    if upload is None:
+        problems["file"] = ["No file was sent; send the media file in the `file` field."]
+    item: dict = dict(fields)
+    if "meta" in item:
+        try:
+            item["meta"] = json.loads(item["meta"]) if item["meta"].strip() else None
+        except (ValueError, RecursionError):
+            problems.setdefault("meta", []).append("Must be a JSON object, as text.")
+            item.pop("meta")
+        else:
+            for path, found in body_problems(item["meta"]).items():
+                name = "meta" if path == NON_FIELD else f"meta.{path}"
+                problems.setdefault(name, []).extend(found)
+    record = _record(item, "", UPLOAD_KEYS, problems)
+    if problems or record is None:
+        raise validation_error(problems)
+    record["file"] = upload.name or "file"
+    return _import(study=study, records=[record], single=True, media=_Upload(upload))

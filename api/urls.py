@@ -1,0 +1,25 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import views
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("studies/", views.StudyList.as_view(), name="study-list"),
+    path("studies/<slug:slug>/", views.StudyDetail.as_view(), name="study-detail"),
+    path("studies/<slug:slug>/open/", views.StudyOpen.as_view(), name="study-open"),
+    path("studies/<slug:slug>/close/", views.StudyClose.as_view(), name="study-close"),
+    path("studies/<slug:slug>/samples/", views.SampleList.as_view(), name="sample-list"),
+    path("studies/<slug:slug>/ratings/", views.RatingExport.as_view(), name="rating-export"),
+    path("studies/<slug:slug>/analyses/", views.AnalysisList.as_view(), name="analysis-list"),
+    path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis-detail"),
+    path(
+        "analyses/<int:run_id>/plots/<slug:key>.png",
+        views.AnalysisPlot.as_view(),
+        name="analysis-plot",
+    ),
+    # Any other path, even one with a line break in it: a JSON 404.
+    re_path(r"^(?P<path>[\s\S]*)\Z", views.not_found),
+]

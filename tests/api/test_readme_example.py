@@ -1,0 +1,64 @@
+"""The Python example of docs/api.md (the README's API section), run as printed against
+the platform as `make run` starts it: web server and worker, embedded default, demo."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.test_platform import ROOT, embedded_env, free_port, manage, wait_for
+
+DOCS = ROOT / "docs" / "api.md"
+
+
+def python_example() -> str:
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 1, "docs/api.md has one Python example"
+    return blocks[0]
+
+
+@pytest.fixture
+def platform(tmp_path):
+    env = embedded_env(tmp_path / "var")
+    manage(env, "migrate", "--noinput")
+    manage(env, "demo", "--raters", "12")
+    manage(env, "researcher")
+    token = re.search(r"Generated token (\w+)", manage(env, "drf_create_token", "researcher"))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher", "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz/")
+        yield {"url": f"http://127.0.0.1:{port}", "token": token.group(1)}
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_python_example_of_the_api_docs_runs_as_printed(platform, tmp_path):
+    script = tmp_path / "example.py"
+    script.write_text(python_example(), encoding="utf-8")
+    env = {**os.environ, "BLINDRATE_URL": platform["url"], "BLINDRATE_TOKEN": platform["token"]}
+
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "samples: {'collaboration': 2, 'human': 3, 'ai': 2}" in out
+    assert re.search(r"pre-registration SHA-256 [0-9a-f]{64}", out)
+    assert "-> None a group of this claim has no ratings" in out
+    verdicts = re.findall(r": (supported|contradicted|inconclusive)$", out, re.MULTILINE)
+    assert len(verdicts) == 5, out
+    assert "collaboration - human: claimed 2" in out
+    assert "/api/analyses/" in out and ".png" in out

@@ -1,0 +1,100 @@
+"""/api/schema/ (OpenAPI 3) and /api/docs/ (Swagger UI from local static files)."""
+
+import re
+
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from drf_spectacular.validation import validate_schema
+
+OPERATIONS = {
+    ("/api/studies/", "get"), ("/api/studies/", "post"),
+    ("/api/studies/{slug}/", "get"), ("/api/studies/{slug}/", "put"),
+    ("/api/studies/{slug}/", "patch"),
+    ("/api/studies/{slug}/open/", "post"), ("/api/studies/{slug}/close/", "post"),
+    ("/api/studies/{slug}/samples/", "get"), ("/api/studies/{slug}/samples/", "post"),
+    ("/api/studies/{slug}/ratings/", "get"),
+    ("/api/studies/{slug}/analyses/", "get"), ("/api/studies/{slug}/analyses/", "post"),
+    ("/api/analyses/{run_id}/", "get"), ("/api/analyses/{run_id}/plots/{key}.png", "get"),
+}  # fmt: skip
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+@pytest.mark.django_db
+def test_the_schema_is_valid_openapi_3_with_every_endpoint(schema):
+    validate_schema(schema)
+    assert schema["openapi"].startswith("3.")
+    found = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert found == OPERATIONS
+
+
+@pytest.mark.django_db
+def test_every_operation_has_response_examples_and_bodies_have_request_examples(schema):
+    for path, method in OPERATIONS:
+        operation = schema["paths"][path][method]
+        if path.endswith(".png"):
+            continue  # a binary image has no example
+        success = next(r for code, r in operation["responses"].items() if code.startswith("2"))
+        assert any(c.get("examples") for c in success["content"].values()), (path, method)
+        if "requestBody" in operation:
+            for content in operation["requestBody"]["content"].values():
+                assert content.get("examples"), (path, method)
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_its_errors_in_the_one_shape(schema):
+    for path, method in OPERATIONS:
+        responses = schema["paths"][path][method]["responses"]
+        for code in ("400", "401", "404", "429"):
+            content = responses[code]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, code)
+            assert content["examples"]
+    conflict = schema["paths"]["/api/studies/{slug}/"]["patch"]["responses"]["409"]
+    assert conflict["content"]["application/json"]["examples"]
+    error = schema["components"]["schemas"]["ErrorDetail"]
+    assert set(error["properties"]) == {"status", "code", "message", "fields"}
+
+
+@pytest.mark.django_db
+def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
+    components = schema["components"]["schemas"]
+    document = components["ResultsDocument"]
+    assert set(document["properties"]) == {
+        "n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",
+        "omnibus", "pairwise", "model", "reliability",
+    }  # fmt: skip
+    assert set(components["ClaimResult"]["properties"]) >= {
+        "kind", "groups", "claimed", "observed", "ci95", "p", "verdict"
+    }  # fmt: skip
+    assert set(components["MixedModel"]["properties"]) >= {"method", "means", "variance"}
+    detail = components["AnalysisRunDetail"]["properties"]["results"]
+    assert "ResultsDocument" in str(detail)
+
+
+@pytest.mark.django_db
+def test_token_authentication_is_described(schema):
+    token = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert token == {**token, "type": "apiKey", "in": "header", "name": "Authorization"}
+
+
+@pytest.mark.django_db
+def test_the_docs_page_loads_swagger_ui_from_local_static_files_only(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources, page
+    assert not [s for s in sources if s.startswith(("http:", "https:", "//"))], sources
+    scripts = [s for s in sources if s.endswith(".js")]
+    assert any("swagger-ui-bundle" in s for s in scripts)
+    for source in scripts:
+        path = source.split("/static/", 1)[1]
+        assert finders.find(path), f"{path} is not a local static file"
+    assert "/api/schema/" in page
