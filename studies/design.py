@@ -91,6 +91,8 @@ def settings_problems(study: Study) -> dict[str, str]:
         problems["scale_max"] = "must be above scale_min"
     elif study.scale_step <= 0:
         problems["scale_step"] = "must be positive"
+    elif study.scale_step < 1e-6 or not math.isfinite(study.scale_max - study.scale_min):
+        problems["scale_step"] = "is too small for the range (at least 0.000001)"
     else:
         steps = (study.scale_max - study.scale_min) / study.scale_step
         if abs(steps - round(steps)) > 1e-9:

@@ -80,3 +80,12 @@ def test_debug_off_by_default_means_secure_cookies_and_https_redirects():
         expr="settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT",
     )
     assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_a_scale_step_too_small_for_the_range_is_a_clear_problem(db):
+    """A step like 1e-313 once overflowed the count of scale points."""
+    from studies.design import settings_problems
+    from studies.models import Study
+
+    study = Study(slug="s", title="t", scale_min=1, scale_max=10, scale_step=1e-313)
+    assert settings_problems(study)["scale_step"].startswith("is too small for the range")

@@ -1,4 +1,4 @@
-"""The Python example of docs/api.md (the README's API section), run as printed against
+"""The Python example of the README's API section, run as printed against
 the platform as `make run` starts it: web server and worker, embedded default, demo."""
 
 import os
@@ -11,12 +11,12 @@ import pytest
 
 from tests.test_platform import ROOT, embedded_env, free_port, manage, wait_for
 
-DOCS = ROOT / "docs" / "api.md"
+DOCS = ROOT / "README.md"
 
 
 def python_example() -> str:
     blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 1, "docs/api.md has one Python example"
+    assert len(blocks) == 1, "the README has one Python example"
     return blocks[0]
 
 
