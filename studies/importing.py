@@ -540,4 +540,30 @@ def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> 
         key = names[row.group_id]
         report.by_group[key] = report.by_group.get(key, 0) + 1
     report.created = len(samples)
+    report.warnings.extend(media_format_warnings(study))
     return report
+
+
+def media_format_warnings(study: Study) -> list[str]:
+    """Media whose file format differs by group give the group away (all AI images PNG,
+    all human ones JPEG): say so, for each kind of media where it happens."""
+    formats: dict[str, dict[str, set[str]]] = {}
+    rows = (
+        Sample.objects.filter(study=study)
+        .exclude(kind=Sample.Kind.TEXT)
+        .values_list("kind", "group__key", "media_type")
+        .distinct()
+    )
+    for kind, group, media_type in rows:
+        formats.setdefault(kind, {}).setdefault(group, set()).add(media_type)
+    warnings = []
+    for kind, by_group in sorted(formats.items()):
+        if len(by_group) > 1 and len({frozenset(types) for types in by_group.values()}) > 1:
+            listed = "; ".join(
+                f"{group}: {', '.join(sorted(types))}" for group, types in sorted(by_group.items())
+            )
+            warnings.append(
+                f"{kind} formats differ by group ({listed}), so raters could tell the groups "
+                "apart; convert them to one format"
+            )
+    return warnings

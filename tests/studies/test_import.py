@@ -26,9 +26,9 @@ def jpeg_with_exif(*, comment: bytes = b"shot by the AI team") -> bytes:
     return out.getvalue()
 
 
-def png_bytes() -> bytes:
+def png_bytes(colour=(0, 90, 200)) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (8, 8), (0, 90, 200)).save(out, "PNG")
+    Image.new("RGB", (8, 8), colour).save(out, "PNG")
     return out.getvalue()
 
 
@@ -277,3 +277,25 @@ def test_texts_that_give_their_source_away_are_flagged(draft_study):
     flagged = Sample.objects.get(group__key="ai")
     assert flagged.source_warnings
     assert Sample.objects.get(group__key="human").source_warnings == []
+
+
+def test_media_formats_that_differ_by_group_are_flagged(draft_study):
+    archive = MediaZip(
+        zipped({"a.jpg": jpeg_with_exif(), "h.png": png_bytes(), "h2.png": png_bytes((9, 9, 9))}),
+        label="media.zip",
+        max_bytes=10**6,
+    )
+    report = run_import(
+        draft_study, "samples.csv", "group,file\nai,a.jpg\nhuman,h.png\nhuman,h2.png\n", archive
+    )
+    assert report.warnings == [
+        "image formats differ by group (ai: image/jpeg; human: image/png), so raters could "
+        "tell the groups apart; convert them to one format"
+    ]
+
+
+def test_media_in_one_format_for_every_group_raise_no_warning(draft_study):
+    archive = MediaZip(zipped({"a.png": png_bytes(), "h.png": png_bytes((9, 9, 9))}), label="m.zip",
+                       max_bytes=10**6)  # fmt: skip
+    report = run_import(draft_study, "samples.csv", "group,file\nai,a.png\nhuman,h.png\n", archive)
+    assert report.warnings == []
