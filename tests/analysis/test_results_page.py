@@ -8,8 +8,7 @@ from django.urls import reverse
 from analysis import services
 from analysis.models import AnalysisRun
 from analysis.tasks import analysis_run_task
-from ratings.simulation import RaterModel
-from tests.analysis.test_runs import GROUPS, closed_study, stall, start
+from tests.analysis.test_runs import closed_study, flat_study, stall, start
 
 
 @pytest.fixture
@@ -210,24 +209,7 @@ def test_the_study_admin_links_to_the_results_and_the_run_admin_lists_own_runs_o
 def test_a_degenerate_study_shows_what_could_not_be_computed_and_why(
     owner, researcher, django_capture_on_commit_callbacks
 ):
-    flat = RaterModel(
-        group_means={"human": 7.0},
-        leniency_sd=0,
-        quality_sd=0,
-        noise_sd=0,
-        careless_share=0,
-        speeder_share=0,
-    )
-    study = closed_study(
-        researcher,
-        slug="flat",
-        groups=[GROUPS[0]],
-        per_group=3,
-        raters=4,
-        model=flat,
-        checks=False,
-        samples_per_rater=3,
-    )
+    study = flat_study(researcher)
     run = start(study, django_capture_on_commit_callbacks)
     analysis_run_task(run.pk)
 

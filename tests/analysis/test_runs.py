@@ -64,6 +64,28 @@ def closed_study(
     return study_services.study_close(study=study)
 
 
+def flat_study(researcher):
+    """A degenerate closed study: one group, four raters, every score 7."""
+    flat = RaterModel(
+        group_means={"human": 7.0},
+        leniency_sd=0,
+        quality_sd=0,
+        noise_sd=0,
+        careless_share=0,
+        speeder_share=0,
+    )
+    return closed_study(
+        researcher,
+        slug="flat",
+        groups=[GROUPS[0]],
+        per_group=3,
+        raters=4,
+        model=flat,
+        checks=False,
+        samples_per_rater=3,
+    )
+
+
 @pytest.fixture
 def study(researcher):
     return closed_study(researcher)
@@ -295,24 +317,7 @@ def test_the_same_data_and_seed_give_the_identical_document(
 def test_a_study_with_one_group_and_identical_scores_succeeds_with_nulls_and_reasons(
     researcher, django_capture_on_commit_callbacks
 ):
-    flat = RaterModel(
-        group_means={"human": 7.0},
-        leniency_sd=0,
-        quality_sd=0,
-        noise_sd=0,
-        careless_share=0,
-        speeder_share=0,
-    )
-    study = closed_study(
-        researcher,
-        slug="flat",
-        groups=[GROUPS[0]],
-        per_group=3,
-        raters=4,
-        model=flat,
-        checks=False,
-        samples_per_rater=3,
-    )
+    study = flat_study(researcher)
     run = start(study, django_capture_on_commit_callbacks)
 
     analysis_run_task(run.pk)
