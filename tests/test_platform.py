@@ -49,7 +49,7 @@ def wait_for(url: str, seconds: float = 60) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or slow to answer while it starts (timed out)
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
