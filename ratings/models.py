@@ -24,6 +24,8 @@ class Participant(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     external_study_id = models.CharField(max_length=200, blank=True)
     external_session_id = models.CharField(max_length=200, blank=True)
+    # The random key in the rater's cookie: the browser without an external id is the
+    # participant. Never shown anywhere else.
     session_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
     seed = models.BigIntegerField(help_text="Seeds this participant's order of samples.")
@@ -42,6 +44,11 @@ class Participant(models.Model):
                 condition=~Q(external_id=""),
                 name="participant_external_id_unique_in_study",
             ),
+            models.UniqueConstraint(
+                fields=["study", "session_key"],
+                condition=~Q(session_key=""),
+                name="participant_session_key_unique_in_study",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,10 +65,22 @@ class Assignment(models.Model):
     served_at = models.DateTimeField()
     lease_expires_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
+    holds_slot = models.BooleanField(
+        default=True,
+        help_text="Holds one of the sample's rating slots (counted in Sample.load): rated, "
+        "or leased and not yet given back. Attention checks have no slots.",
+    )
 
     class Meta:
         ordering = ["participant", "position"]
-        indexes = [models.Index(fields=["sample", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["sample", "submitted_at"]),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(submitted_at__isnull=True, holds_slot=True),
+                name="assignment_open_lease",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["participant", "sample"], name="assignment_sample_once_per_participant"

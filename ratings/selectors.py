@@ -3,13 +3,19 @@
 Only these fields reach the rater's page. The sample's group, its researcher id, its
 metadata, its token and its media's name never leave the server."""
 
+from django.http import Http404
 from django.urls import reverse
 
+from ratings import sql
 from ratings.models import Assignment, Participant
 from ratings.services import items_for
 from studies import design
 from studies.models import Sample, Study
 from studies.text_render import render_markdown
+
+RATER_STUDY_FIELDS = tuple(
+    field.name for field in Study._meta.concrete_fields if field.name != "frozen_design"
+)
 
 
 def studies_for_raters():
@@ -18,17 +24,52 @@ def studies_for_raters():
     return Study.objects.defer("frozen_design")
 
 
+def study_for_raters(slug: str) -> Study:
+    """The study of a rater page (as `studies_for_raters`, in plain SQL: every rating
+    request reads it), or 404."""
+    study = sql.load_one(Study, RATER_STUDY_FIELDS, "slug = %s", [slug])
+    if study is None:
+        raise Http404("No such study.")
+    return study
+
+
 def _label(value: float) -> str:
     return f"{value:g}"
 
 
-def rater_item(*, assignment: Assignment, study: Study, participant: Participant) -> dict:
+def rater_item(
+    *,
+    assignment: Assignment,
+    study: Study,
+    participant: Participant,
+    errors: dict | None = None,
+    values=None,
+) -> dict:
+    """The page's context; `errors` and `values` re-show a refused submission. Each
+    criterion carries its own points (checked or not) and error, so the template has no
+    loops inside loops."""
+    errors, values = errors or {}, values or {}
     sample = assignment.sample
     anchors = {float(score): label for score, label in (study.scale_anchors or {}).items()}
-    points = [
-        {"value": _label(point), "anchor": anchors.get(point, "")}
-        for point in design.scale_points(study)
+    points = [(_label(point), anchors.get(point, "")) for point in design.scale_points(study)]
+    criteria = [
+        {
+            "key": criterion["key"],
+            "label": criterion.get("label") or criterion["key"],
+            "error": errors.get(criterion["key"], ""),
+            "points": [
+                {"value": value, "anchor": anchor, "checked": values.get(criterion["key"]) == value}
+                for value, anchor in points
+            ],
+        }
+        for criterion in study.criteria
     ]
+    guess_choices = []
+    if study.ask_source_guess:
+        guess_choices = [
+            {"value": value, "label": label, "checked": values.get("guess") == value}
+            for value, label in (study.guess_labels or {}).items()
+        ]
     brief = sample.brief if sample.brief_id and sample.brief.show_to_raters else None
     total = items_for(study)
     media_url = ""
@@ -42,9 +83,10 @@ def rater_item(*, assignment: Assignment, study: Study, participant: Participant
         "media_url": media_url,
         "brief_title": brief.title if brief else "",
         "brief_html": render_markdown(brief.text) if brief else "",
-        "criteria": study.criteria,
-        "points": points,
-        "guess_choices": list((study.guess_labels or {}).items()) if study.ask_source_guess else [],
+        "criteria": criteria,
+        "anchors": [(value, anchor) for value, anchor in points if anchor],
+        "guess_choices": guess_choices,
+        "guess_error": errors.get("guess", ""),
         "position": min(assignment.position, total),
         "total": total,
         "digit_keys": study.scale_min == 1 and study.scale_max == 10 and study.scale_step == 1,

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ratings.models import Assignment, Participant, Rating
+from ratings.services import sample_loads_recount
 from studies import design
 from studies.models import Sample, Study
 
@@ -116,6 +117,7 @@ def study_simulate_raters(*, study: Study, raters: int, seed: int, model: RaterM
                     served_at=clock,
                     lease_expires_at=clock + timedelta(minutes=study.lease_minutes),
                     submitted_at=clock + timedelta(seconds=seconds),
+                    holds_slot=not sample.is_attention_check,
                 )
             )
             scores.append((score, seconds))
@@ -133,4 +135,5 @@ def study_simulate_raters(*, study: Study, raters: int, seed: int, model: RaterM
         for a, (score, seconds) in zip(assignments, scores, strict=True)
     ]
     Rating.objects.bulk_create(ratings, batch_size=2000)
+    sample_loads_recount(study=study)
     return len(ratings)

@@ -4,8 +4,9 @@ Nothing here may differ by a sample's group: the page around a sample, its URLs,
 and headers are the same for every group, and nothing is cached across participants.
 """
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,28 +15,27 @@ from ratings import selectors, services
 from ratings.models import Participant
 from studies.models import Study
 
-SESSION_PARTICIPANTS = "blindrate.participants"
-SESSION_ENTRY = "blindrate.entry"
+COOKIE = "blindrate_rater"
 CONSENT_REQUIRED = "Please tick the box to say you agree, or close this page to leave."
 
 
-def _session_participant_id(request, study: Study) -> int | None:
-    return request.session.get(SESSION_PARTICIPANTS, {}).get(str(study.pk))
-
-
-def _remember(request, study: Study, participant: Participant) -> None:
-    known = dict(request.session.get(SESSION_PARTICIPANTS, {}))
-    known[str(study.pk)] = participant.pk
-    request.session[SESSION_PARTICIPANTS] = known
-
-
 def _participant(request, study: Study) -> Participant | None:
-    entry = request.session.get(SESSION_ENTRY, {}).get(str(study.pk), {})
-    return services.participant_find(
-        study=study,
-        external_id=entry.get("external_id", ""),
-        participant_id=_session_participant_id(request, study),
+    """The participant this browser is, by the key in its cookie for this study."""
+    return services.participant_find(study=study, session_key=request.COOKIES.get(COOKIE, ""))
+
+
+def _remember(response, study: Study, participant: Participant):
+    """The participant's key in a cookie that only this study's pages receive."""
+    response.set_cookie(
+        COOKIE,
+        participant.session_key,
+        max_age=settings.SESSION_COOKIE_AGE,
+        path=reverse("ratings:welcome", args=[study.slug]),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
     )
+    return response
 
 
 def _closed_page(request, study: Study):
@@ -47,70 +47,75 @@ def _go(name: str, study: Study) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse(name, args=[study.slug]), status=303)
 
 
-def _capture_entry(request, study: Study) -> dict:
-    """External ids from the crowd-work site's link, kept until consent."""
+def _entry(request) -> dict:
+    """External ids from the crowd-work site's link. The consent form has no action, so it
+    posts back to the page's own address, query included: nothing is kept on the server
+    before consent, and the ids never appear in the page."""
     query = request.GET
-    external_id = (query.get("PROLIFIC_PID") or query.get("participant") or "").strip()
-    entries = dict(request.session.get(SESSION_ENTRY, {}))
-    entry = dict(entries.get(str(study.pk), {}))
-    if external_id:
-        entry = {
-            "external_id": external_id[:200],
-            "external_study_id": query.get("STUDY_ID", "").strip()[:200],
-            "external_session_id": query.get("SESSION_ID", "").strip()[:200],
-        }
-        entries[str(study.pk)] = entry
-        request.session[SESSION_ENTRY] = entries
-    return entry
+    return {
+        "external_id": (query.get("PROLIFIC_PID") or query.get("participant") or "").strip()[:200],
+        "external_study_id": query.get("STUDY_ID", "").strip()[:200],
+        "external_session_id": query.get("SESSION_ID", "").strip()[:200],
+    }
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def welcome(request, slug: str):
     """Instructions and consent; a returning participant goes straight back to work."""
-    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
+    study = selectors.study_for_raters(slug)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
-    entry = _capture_entry(request, study) if request.method == "GET" else (
-        request.session.get(SESSION_ENTRY, {}).get(str(study.pk), {})
-    )  # fmt: skip
-    participant = _participant(request, study)
+    entry = _entry(request)
+    participant = services.participant_find(
+        study=study,
+        external_id=entry["external_id"],
+        session_key=request.COOKIES.get(COOKIE, ""),
+    )
     if participant is not None:
-        _remember(request, study, participant)
-        if participant.status == Participant.Status.ACTIVE:
-            return _go("ratings:rate", study)
-        return _go("ratings:done", study)
+        participant = services.participant_key_ensure(participant=participant)
+        active = participant.status == Participant.Status.ACTIVE
+        page = _go("ratings:rate" if active else "ratings:done", study)
+        return _remember(page, study, participant)
     if not services.study_has_room(study=study):
         return render(request, "ratings/full.html", {"study": study}, status=200)
     error = None
     if request.method == "POST":
         if request.POST.get("consent") == "yes":
-            if not request.session.session_key:
-                request.session.save()
-            participant = services.participant_consent(
-                study=study,
-                external_id=entry.get("external_id", ""),
-                external_study_id=entry.get("external_study_id", ""),
-                external_session_id=entry.get("external_session_id", ""),
-                session_key=request.session.session_key or "",
-            )
-            _remember(request, study, participant)
-            return _go("ratings:rate", study)
+            participant = services.participant_consent(study=study, **entry)
+            return _remember(_go("ratings:rate", study), study, participant)
         error = CONSENT_REQUIRED
     context = {"study": study, "error": error, "items": services.items_for(study)}
     return render(request, "ratings/welcome.html", context, status=400 if error else 200)
 
 
 def _rate_page(request, study, participant, assignment, *, errors=None, values=None, status=200):
-    context = selectors.rater_item(assignment=assignment, study=study, participant=participant)
-    context.update(errors=errors or {}, values=values or {})
+    context = selectors.rater_item(
+        assignment=assignment, study=study, participant=participant, errors=errors, values=values
+    )
     return render(request, "ratings/rate.html", context, status=status)
+
+
+def _next_page(request, study, participant, assignment):
+    """The item, or where to go when there is none."""
+    if assignment is not None:
+        return _rate_page(request, study, participant, assignment)
+    participant.refresh_from_db(fields=["status"])
+    if participant.status != Participant.Status.ACTIVE:
+        return _go("ratings:done", study)
+    if study.status != Study.Status.OPEN:
+        return _closed_page(request, study)
+    return render(request, "ratings/full.html", {"study": study})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rate(request, slug: str):
-    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
+    """GET shows the item (the leased one, or the next). POST stores the scores and answers
+    with the next item itself, or sends the participant to the done page after the last:
+    one round trip per item. Repeating a POST (a reload) stores nothing and shows the
+    current item."""
+    study = selectors.study_for_raters(slug)
     participant = _participant(request, study)
     if participant is None:
         if study.status != Study.Status.OPEN:
@@ -118,7 +123,7 @@ def rate(request, slug: str):
         return _go("ratings:welcome", study)
     if request.method == "POST":
         try:
-            services.rating_submit(
+            _, assignment = services.rating_submit_and_next(
                 participant=participant,
                 study=study,
                 item=request.POST.get("item", ""),
@@ -129,30 +134,27 @@ def rate(request, slug: str):
             context = {"study": study, "message": str(refused)}
             return render(request, "ratings/refused.html", context, status=409)
         except services.RatingInvalid as invalid:
-            assignment = participant.assignments.filter(token=request.POST.get("item")).first()
+            assignment = participant.assignments.select_related("sample__brief").get(
+                token=request.POST.get("item")
+            )
             return _rate_page(
                 request, study, participant, assignment, errors=invalid.problems,
                 values=request.POST, status=400,
             )  # fmt: skip
-        return _go("ratings:rate", study)
+        return _next_page(request, study, participant, assignment)
     if participant.status != Participant.Status.ACTIVE:
         return _go("ratings:done", study)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
     assignment = services.assignment_next(participant=participant, study=study)
-    if assignment is None:
-        participant.refresh_from_db()
-        if participant.status != Participant.Status.ACTIVE:
-            return _go("ratings:done", study)
-        return render(request, "ratings/full.html", {"study": study})
-    return _rate_page(request, study, participant, assignment)
+    return _next_page(request, study, participant, assignment)
 
 
 @never_cache
 @require_GET
 def done(request, slug: str):
     """The completion code, issued only once the last rating is stored."""
-    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
+    study = selectors.study_for_raters(slug)
     participant = _participant(request, study)
     if participant is None:
         return _go("ratings:welcome", study)
@@ -171,7 +173,7 @@ def done(request, slug: str):
 def item_media(request, slug: str, item: str):
     """An item's image or audio, for the participant who holds the item and nobody else.
     No file name, no validators, nothing cached: the same headers for every group."""
-    study = get_object_or_404(selectors.studies_for_raters(), slug=slug)
+    study = selectors.study_for_raters(slug)
     participant = _participant(request, study)
     if participant is None:
         raise Http404

@@ -247,6 +247,12 @@ class Sample(models.Model):
     is_attention_check = models.BooleanField(default=False)
     expected_min = models.FloatField(null=True, blank=True)
     expected_max = models.FloatField(null=True, blank=True)
+    load = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Rating slots taken: rated, or leased and not yet given back "
+        "(kept by ratings.services under this row's lock).",
+    )
     metadata = models.JSONField(default=dict, blank=True, help_text="Never shown to raters.")
     source_warnings = models.JSONField(
         default=list, blank=True, help_text="Phrases in the text that may give its source away."

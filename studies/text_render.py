@@ -4,6 +4,8 @@ Markdown converts, then nh3 (the ammonia sanitizer) keeps only formatting tags: 
 HTML, script, style, event attribute or `javascript:` link survives.
 """
 
+from functools import lru_cache
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -18,12 +20,18 @@ EXTENSIONS = ["nl2br", "sane_lists", "tables"]
 
 
 def render_markdown(text: str) -> SafeString:
-    html = markdown.markdown(text or "", extensions=EXTENSIONS, output_format="html")
-    clean = nh3.clean(
+    return mark_safe(_clean_html(text or ""))  # sanitized by nh3 in _clean_html
+
+
+@lru_cache(maxsize=2048)
+def _clean_html(text: str) -> str:
+    """Rendering and cleaning cost about a millisecond; rater pages show the same samples,
+    briefs and instructions over and over, so each process keeps the latest results."""
+    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return mark_safe(clean)  # sanitized by nh3 just above

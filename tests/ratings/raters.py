@@ -1,6 +1,7 @@
 """A rater driven through the real pages with Django's test client."""
 
 import re
+from urllib.parse import urlencode
 
 from django.test import Client
 
@@ -18,6 +19,7 @@ class Rater:
         self.slug = slug
         self.client = client or Client()
         self.pages: list = []
+        self.query: dict = {}
 
     def get(self, path: str, **query):
         response = self.client.get(f"/s/{self.slug}/{path}", query)
@@ -25,10 +27,13 @@ class Rater:
         return response
 
     def enter(self, **query):
+        self.query = query
         return self.get("", **query)
 
     def consent(self):
-        response = self.client.post(f"/s/{self.slug}/", {"consent": "yes"})
+        # The consent form posts back to the query it was entered with.
+        query = f"?{urlencode(self.query)}" if self.query else ""
+        response = self.client.post(f"/s/{self.slug}/{query}", {"consent": "yes"})
         self.pages.append(response)
         return response
 
@@ -50,7 +55,7 @@ class Rater:
             item, _ = self.item()
             if item is None:
                 return rated
-            assert self.submit(item, quality=score, **extra).status_code == 303
+            assert self.submit(item, quality=score, **extra).status_code in (200, 303)
         raise AssertionError("the study never ended")
 
     def code(self) -> str | None:

@@ -74,6 +74,7 @@ def test_a_participants_order_is_a_seeded_shuffle(study):
         orders.append(first.sample_id)
         first.delete()
         Participant.objects.filter(pk=participant.pk).delete()
+        services.sample_loads_recount(study=study)  # rows deleted by hand: slots back
     assert orders[0] == orders[1]
 
 
@@ -96,12 +97,15 @@ def test_an_expired_lease_returns_its_sample_to_the_pool(researcher):
 
 
 def take_slot(study, sample, now) -> Participant:
-    """Another participant is given `sample` and rates it: its one slot is gone."""
+    """Another participant is given `sample` and rates it: its one slot is gone. (The
+    expired lease gives its slot back first, as the assignment service's sweep does.)"""
+    services.leases_release(now=now)
     carol = join(study)
     assignment = Assignment.objects.create(
         participant=carol, sample=sample, position=1, served_at=now,
         lease_expires_at=now + timedelta(minutes=study.lease_minutes),
     )  # fmt: skip
+    services.sample_loads_recount(study=study)
     rate(carol, assignment, score=4, now=now)
     return carol
 
@@ -147,3 +151,38 @@ def test_a_participant_gets_at_most_the_studys_number_of_items(researcher):
         count += 1
     assert count == 4
     assert Participant.objects.get(pk=participant.pk).status == "completed"
+
+
+def test_each_sample_counts_its_held_slots_and_a_sweep_gives_expired_ones_back(researcher):
+    study = open_study(researcher, slug="slots", per_group=1, samples_per_rater=3,
+                       ratings_per_sample=2, lease_minutes=5)  # fmt: skip
+    now = timezone.now()
+    alice = join(study)
+    held = services.assignment_next(participant=alice, now=now)
+    sample = held.sample
+    sample.refresh_from_db(fields=["load"])
+    assert sample.load == 1
+    assert services.leases_release(now=now + timedelta(minutes=4)) == 0  # not expired yet
+    assert services.leases_release(now=now + timedelta(minutes=6)) == 1
+    sample.refresh_from_db(fields=["load"])
+    assert sample.load == 0
+    assert not Assignment.objects.get(pk=held.pk).holds_slot
+    # The late rating is kept and takes its slot back.
+    rate(alice, held, now=now + timedelta(minutes=7))
+    sample.refresh_from_db(fields=["load"])
+    assignment = Assignment.objects.get(pk=held.pk)
+    assert sample.load == 1 and assignment.holds_slot and assignment.submitted_at is not None
+    assert services.leases_release(now=now + timedelta(days=1)) == 0  # rated: held for good
+
+
+def test_the_count_of_slots_can_be_rebuilt_from_the_assignments(study):
+    participant = join(study)
+    first = services.assignment_next(participant=participant)
+    rate(participant, first)
+    services.assignment_next(participant=participant)
+    study.samples.update(load=7)
+    services.sample_loads_recount(study=study)
+    loads = dict(study.samples.values_list("pk", "load"))
+    held = Counter(Assignment.objects.filter(holds_slot=True).values_list("sample_id", flat=True))
+    assert loads == {pk: held.get(pk, 0) for pk in loads}
+    assert sum(loads.values()) == 2

@@ -84,43 +84,59 @@ def test_no_rater_visible_response_differs_by_group(study):
     media_headers = defaultdict(set)
     everything: list[str] = []
     items: list[str] = []
+
+    def observe(response, how: str) -> str | None:
+        """Record an item page (a GET of rate/, or the answer to the previous POST)."""
+        if response.status_code != 200:
+            return None
+        html = response.content.decode()
+        everything.append(html)
+        item = ITEM.search(html).group(1)
+        sample = Assignment.objects.select_related("sample__group").get(token=item).sample
+        group, kind = sample.group.key, sample.kind
+        pages[kind][group].add(skeleton(html, item))
+        page_headers[(kind, how)][group].add(headers(response))
+        return item
+
     for number in range(6):
         rater = Rater(study.slug)
         everything.append(rater.enter(PROLIFIC_PID=f"secret-pid-{number}").content.decode())
         rater.consent()
-        while True:
-            response = rater.get("rate/")
-            if response.status_code != 200:
-                break
-            html = response.content.decode()
-            everything.append(html)
-            item = ITEM.search(html).group(1)
+        item = observe(rater.get("rate/"), "get")
+        while item is not None:
             items.append(item)
             sample = Assignment.objects.select_related("sample__group").get(token=item).sample
-            group, kind = sample.group.key, sample.kind
-            pages[kind][group].add(skeleton(html, item))
-            page_headers[kind][group].add(headers(response))
-            if kind == "image":
+            if sample.kind == "image":
                 media = rater.get(f"media/{item}/")
                 assert media.status_code == 200
                 data = b"".join(media.streaming_content) if media.streaming else media.content
                 with Image.open(io.BytesIO(data)) as image:
                     assert len(image.getexif()) == 0 and "exif" not in image.info
                 assert b"cam" not in data and b"render" not in data
-                media_headers[group].add(headers(media))
+                media_headers[sample.group.key].add(headers(media))
                 for name, value in media.items():
                     everything.append(f"{name}: {value}")
-            rater.submit(item, quality=(number % 10) + 1)
+            # Every other page comes back as the answer to the previous item's POST.
+            if len(items) % 2:
+                item = observe(rater.submit(item, quality=(number % 10) + 1), "post")
+            else:
+                rater.submit(item, quality=(number % 10) + 1)
+                item = observe(rater.get("rate/"), "get")
         everything.append(rater.get("done/").content.decode())
 
     for kind, by_group in pages.items():
         assert set(by_group) == {"human", "ai", "collaboration"}, kind
         skeletons = set().union(*by_group.values())
         assert len(skeletons) == 1, f"{kind} pages differ by group"
-        assert len(set().union(*page_headers[kind].values())) == 1, f"{kind} headers differ"
+    for (kind, how), by_group in page_headers.items():
+        assert set(by_group) == {"human", "ai", "collaboration"}, (kind, how)
+        assert len(set().union(*by_group.values())) == 1, f"{kind} headers differ ({how})"
     assert len(set().union(*media_headers.values())) == 1, "media headers differ by group"
 
-    visible = "\n".join(everything)
+    # Random tokens (CSRF, items) may spell anything: mask them before looking for words.
+    visible = CSRF.sub("CSRF", "\n".join(everything))
+    for item in items:
+        visible = visible.replace(item, "ITEM")
     for secret in ("Human only", "AI only", "Human-AI collaboration", "secret-pid", "Ann",
                    "Bob", "render", "cam", ".png"):  # fmt: skip
         assert secret not in visible, secret

@@ -27,10 +27,15 @@ def test_a_rater_consents_rates_every_item_and_gets_the_code_only_at_the_end(stu
     assert participant.consented_at is not None
     assert rater.get("done/").status_code == 303  # no code before the end
     seen_progress = []
-    for _ in range(6):
-        item, page = rater.item()
+    item, page = rater.item()
+    for position in range(1, 7):
         seen_progress.append(PROGRESS.search(page.content.decode()).groups())
-        assert rater.submit(item, quality=7).status_code == 303
+        page = rater.submit(item, quality=7)
+        if position < 6:  # the next item comes back with the POST: one round trip each
+            assert page.status_code == 200
+            item = ITEM.search(page.content.decode()).group(1)
+        else:
+            assert page.status_code == 303 and page["Location"] == f"/s/{study.slug}/done/"
     assert seen_progress == [(str(k), "6") for k in range(1, 7)]
     assert rater.code() == "DONE-1234"
     participant.refresh_from_db()
@@ -72,10 +77,15 @@ def test_a_returning_participant_resumes_the_same_item(study):
 def test_without_an_external_id_the_participant_is_tied_to_the_session(study):
     rater = Rater(study.slug)
     rater.enter()
-    rater.consent()
+    consent = rater.consent()
     item, _ = rater.item()
     participant = Participant.objects.get()
     assert participant.external_id == "" and participant.session_key
+    # The browser holds a random key, sent only to this study's pages, out of scripts' reach.
+    cookie = consent.cookies["blindrate_rater"]
+    assert cookie.value == participant.session_key and len(cookie.value) >= 32
+    assert cookie["path"] == f"/s/{study.slug}/" and cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
     assert rater.enter().status_code == 303  # back to work, no second consent
     assert Rater(study.slug).enter().status_code == 200  # a new browser is a new person
     assert Participant.objects.count() == 1
@@ -140,12 +150,15 @@ def test_repeating_a_post_changes_nothing_and_moves_on(study):
     rater.enter()
     rater.consent()
     item, _ = rater.item()
-    assert rater.submit(item, quality=3).status_code == 303
-    assert rater.submit(item, quality=9).status_code == 303
+    first = rater.submit(item, quality=3)
+    again = rater.submit(item, quality=9)  # a reload of the POST, or a double click
+    assert first.status_code == again.status_code == 200
     rating = Rating.objects.get()
     assert rating.score == 3
     next_item, _ = rater.item()
     assert next_item != item
+    assert ITEM.search(first.content.decode()).group(1) == next_item
+    assert ITEM.search(again.content.decode()).group(1) == next_item
 
 
 def test_seconds_on_the_item_are_measured_by_the_server(study):
