@@ -3,8 +3,12 @@
 Only these fields reach the rater's page. The sample's group, its researcher id, its
 metadata, its token and its media's name never leave the server."""
 
+import json
+
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from ratings import sql
 from ratings.models import Assignment, Participant
@@ -75,6 +79,12 @@ def rater_item(
     media_url = ""
     if sample.kind != Sample.Kind.TEXT:
         media_url = reverse("ratings:item_media", args=[study.slug, assignment.token])
+    choices = {
+        "criteria": criteria,
+        "anchors": [(value, anchor) for value, anchor in points if anchor],
+        "guess_choices": guess_choices,
+        "guess_error": errors.get("guess", ""),
+    }
     return {
         "study": study,
         "item": assignment.token,
@@ -83,11 +93,25 @@ def rater_item(
         "media_url": media_url,
         "brief_title": brief.title if brief else "",
         "brief_html": render_markdown(brief.text) if brief else "",
-        "criteria": criteria,
-        "anchors": [(value, anchor) for value, anchor in points if anchor],
-        "guess_choices": guess_choices,
-        "guess_error": errors.get("guess", ""),
+        "choices_html": choices_html(choices),
         "position": min(assignment.position, total),
         "total": total,
         "digit_keys": study.scale_min == 1 and study.scale_max == 10 and study.scale_step == 1,
     }
+
+
+_CHOICES: dict[str, str] = {}
+
+
+def choices_html(choices: dict) -> SafeString:
+    """The form's scales and guess, rendered once per distinct content and reused: they
+    are the same on every item of a study (the slowest part of the page to render, and
+    the same for every group, as blinding requires)."""
+    key = json.dumps(choices, sort_keys=True)
+    html = _CHOICES.get(key)
+    if html is None:
+        html = render_to_string("ratings/_choices.html", choices)
+        if len(_CHOICES) >= 512:  # re-shown forms with errors are rare, but unbounded
+            _CHOICES.clear()
+        _CHOICES[key] = html
+    return mark_safe(html)  # rendered by the template engine, which escapes

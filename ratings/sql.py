@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -24,25 +24,27 @@ def _cursor():
     """On PostgreSQL, a cursor of the connection's own psycopg connection, whose statements
     are prepared on the server (planned once per connection, not on every request: the
     plan of the assignment's claim costs more than running it); elsewhere Django's."""
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection, not one per use
+    if db.vendor == "postgresql":
+        db.ensure_connection()
+        with db.wrap_database_errors, db.connection.cursor() as cursor:
             yield cursor, {"prepare": True}
     else:
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             yield cursor, {}
 
 
 def rows(sql: str, params: Sequence = ()) -> list[tuple]:
+    """The rows of a SELECT (or of an INSERT/UPDATE ... RETURNING)."""
     with _cursor() as (cursor, options):
         cursor.execute(sql, params, **options)
-        return cursor.fetchall() if cursor.description else []
+        return cursor.fetchall()
 
 
 def first(sql: str, params: Sequence = ()) -> tuple | None:
     with _cursor() as (cursor, options):
         cursor.execute(sql, params, **options)
-        return cursor.fetchone() if cursor.description else None
+        return cursor.fetchone()
 
 
 def write(sql: str, params: Sequence = ()) -> int:

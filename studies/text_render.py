@@ -4,6 +4,7 @@ Markdown converts, then nh3 (the ammonia sanitizer) keeps only formatting tags: 
 HTML, script, style, event attribute or `javascript:` link survives.
 """
 
+import threading
 from functools import lru_cache
 
 import markdown
@@ -17,6 +18,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 EXTENSIONS = ["nl2br", "sane_lists", "tables"]
+_local = threading.local()  # a Markdown converter per thread: they keep state while converting
 
 
 def render_markdown(text: str) -> SafeString:
@@ -27,7 +29,11 @@ def render_markdown(text: str) -> SafeString:
 def _clean_html(text: str) -> str:
     """Rendering and cleaning cost about a millisecond; rater pages show the same samples,
     briefs and instructions over and over, so each process keeps the latest results."""
-    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    converter = getattr(_local, "converter", None)
+    if converter is None:  # building one costs more than converting a short text
+        converter = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+        _local.converter = converter
+    html = converter.reset().convert(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
