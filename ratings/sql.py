@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
@@ -27,7 +28,8 @@ def _cursor():
     db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection, not one per use
     if db.vendor == "postgresql":
         db.ensure_connection()
-        with db.wrap_database_errors, db.connection.cursor() as cursor:
+        # Django's own cursors bind parameters on the client, which cannot prepare.
+        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
             yield cursor, {"prepare": True}
     else:
         with db.cursor() as cursor:
