@@ -3,7 +3,6 @@ renders; every error leaves through `api.errors.exception_handler`."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -33,7 +32,7 @@ from api.parsers import JSONParser, MultiPartParser
 from api.renderers import CSVRenderer, PNGRenderer
 from api.selectors import api_study_list
 from api.services import api_sample_upload, api_samples_add
-from ratings.export import ratings_csv_lines, ratings_export_queryset, ratings_json_rows
+from ratings.export import ratings_csv_chunks, ratings_export_queryset, ratings_json_rows
 from ratings.models import Rating
 from studies import services as study_services
 from studies.models import Sample
@@ -313,29 +312,6 @@ EXPORT_PARAMETERS = [
 ]
 
 
-STREAM_CHUNK_CHARS = 256 * 1024
-
-
-def _joined(lines, size: int = STREAM_CHUNK_CHARS):
-    """Lines as chunks of about `size` characters: one write to the socket per chunk, not
-    per line, with memory bounded by the chunk.
-
-    In a transaction: PostgreSQL's server-side cursor is then declared without HOLD and
-    streams its rows as the plan yields them; outside one (autocommit) it would compute
-    and store the whole result before the first row leaves."""
-    with transaction.atomic():
-        parts: list[str] = []
-        length = 0
-        for line in lines:
-            parts.append(line)
-            length += len(line)
-            if length >= size:
-                yield "".join(parts).encode()
-                parts, length = [], 0
-        if parts:
-            yield "".join(parts).encode()
-
-
 class RatingExport(ApiView):
     """The study's ratings in the export format of DESIGN §5: `?format=csv` streams the
     whole CSV (filters apply); JSON comes in pages of rows with the CSV's columns."""
@@ -366,8 +342,10 @@ class RatingExport(ApiView):
             ratings_export_queryset(study=study, include_attention_checks=checks)
         )
         if request.accepted_renderer.format == "csv":
-            lines = ratings_csv_lines(study=study, ratings=ratings, include_attention_checks=checks)
-            response = StreamingHttpResponse(_joined(lines), content_type="text/csv; charset=utf-8")
+            chunks = ratings_csv_chunks(
+                study=study, ratings=ratings, include_attention_checks=checks
+            )
+            response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{study.slug}-ratings.csv"'
             response["Cache-Control"] = "private, no-store"
             return response

@@ -63,9 +63,10 @@ with connection.cursor() as cursor:
         "     p AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM ratings_participant"
         "           WHERE study_id = %s)"
         " INSERT INTO ratings_assignment (participant_id, sample_id, token, position,"
-        " served_at, lease_expires_at, submitted_at)"
+        " served_at, lease_expires_at, submitted_at, holds_slot)"
         " SELECT p.id, s.ids[1 + ((p.n * 37 + k) %% cardinality(s.ids))],"
-        " md5('bench-a-' || p.id || '-' || k), k, now(), now() + interval '30 minutes', now()"
+        " md5('bench-a-' || p.id || '-' || k), k, now(), now() + interval '30 minutes', now(),"
+        " true"
         " FROM p, s, generate_series(0, %s - 1) k", [study.pk, study.pk, per])
     cursor.execute(
         "INSERT INTO ratings_rating (assignment_id, criterion, score, guess, seconds,"

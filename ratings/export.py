@@ -21,14 +21,29 @@ the end, `attention_expected_min,attention_expected_max`: the expected range on
 attention-check rows, empty on the others. `analyze_csv` reads those columns and uses such
 rows for rater quality only, as the analysis in the database does.
 
-Rows come in the order of rating ids from `.iterator()` over `values_list` with one join
-(rating -> assignment); pseudonyms, tokens, briefs and groups come from one query each and
-a dict, so memory stays flat however many ratings there are.
+Two ways to write the same bytes; `ratings_csv_chunks`, what the API streams and
+`export_ratings` writes, picks one:
+
+- Python (`ratings_csv_lines`), on every database: rows come in the order of rating ids
+  from a server-side cursor over `values_list` with one join (rating -> assignment);
+  pseudonyms, tokens, briefs and groups come from one query each and a dict, so memory
+  stays flat however many ratings there are.
+- On PostgreSQL, `COPY (SELECT ...) TO STDOUT (FORMAT csv)` over the same queryset: the
+  database joins and writes the fields, Python passes the bytes on (and makes its
+  "2026-11-28 10:00:00.5+00" ISO 8601 with two replaces a chunk). PostgreSQL's CSV is not
+  `_csv_field`'s (it quotes an empty string, and not spaces around a value) and it writes
+  floats from 1e15 up as `1e+15`, so COPY is used only while both write alike: the slug
+  and every pseudonym, token and key match `[-0-9A-Za-z_]+`, numbers are under 1e15 in
+  magnitude, and the session writes times in ISO style in UTC. Study-wide values are
+  checked before the COPY; a rating that fails (a criterion or guess the study does not
+  define, a huge number) comes with a marker byte as its criterion, and from that rating
+  on Python writes the rest. The tests compare the two byte for byte.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from django.db import connections
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, transaction
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 
@@ -50,6 +65,7 @@ HEADER = (
 )
 ATTENTION_HEADER = ("attention_expected_min", "attention_expected_max")
 CHUNK_SIZE = 5000
+STREAM_CHUNK_BYTES = 256 * 1024
 
 
 def ratings_export_queryset(
@@ -77,7 +93,10 @@ def fetch_chunks(queryset: QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[l
     cursor where the database has one (PostgreSQL), as `.iterator()` would fetch them but
     without Django's per-row conversion, which costs more than writing the row."""
     compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # `.none()`, `__in=[]`: nothing to ask the database
+        return
     connection = connections[queryset.db]
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
@@ -250,3 +269,50 @@ def ratings_json_rows(
             if item.get(key) == "":
                 item[key] = None
         yield item
+
+
+def ratings_csv_chunks(
+    *,
+    study: Study,
+    ratings: QuerySet[Rating] | None = None,
+    include_attention_checks: bool = False,
+    size: int = STREAM_CHUNK_BYTES,
+) -> Iterator[bytes]:
+    """The bytes of `ratings_csv_lines` (UTF-8) in chunks of about `size` bytes, each
+    ending at the end of a line: one write to a socket or file per chunk, memory bounded
+    by the chunk. PostgreSQL writes them with COPY when it writes them alike (see the
+    module's docstring), Python otherwise.
+
+    In a transaction: PostgreSQL's server-side cursor is then declared without HOLD and
+    streams its rows as the plan yields them (outside one it would compute and store the
+    whole result before the first row leaves), and a COPY left early (the client went
+    away and the generator was closed) is cancelled and rolled back, leaving the
+    connection usable."""
+    if ratings is None:
+        ratings = ratings_export_queryset(
+            study=study, include_attention_checks=include_attention_checks
+        )
+    options = {"study": study, "include_attention_checks": include_attention_checks}
+    from ratings import export_copy  # it builds on this module
+
+    with transaction.atomic(using=ratings.db):
+        if connections[ratings.db].vendor == "postgresql" and export_copy.copy_writes_alike(
+            study, using=ratings.db
+        ):
+            yield from export_copy.copied(ratings=ratings, size=size, **options)
+        else:
+            yield from joined(ratings_csv_lines(ratings=ratings, **options), size)
+
+
+def joined(lines: Iterable[str], size: int) -> Iterator[bytes]:
+    """Lines as UTF-8 chunks of about `size` characters, each ending at a line end."""
+    parts: list[str] = []
+    length = 0
+    for line in lines:
+        parts.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(parts).encode()
+            parts, length = [], 0
+    if parts:
+        yield "".join(parts).encode()

@@ -3,12 +3,19 @@
 import csv
 import io
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ratings.export import HEADER, ratings_csv_lines
+from api import views
+from ratings.export import (
+    HEADER,
+    ratings_csv_chunks,
+    ratings_csv_lines,
+    ratings_export_queryset,
+)
 from ratings.models import Rating
 from tests.analysis.test_runs import closed_study
 from tests.api.conftest import error_of
@@ -157,3 +164,33 @@ def test_times_no_database_can_take_are_400_on_their_filter(api, study, value):
         response = api.get(URL, query)
         assert response.status_code == 400
         assert list(error_of(response)["fields"]) == [next(iter(query))]
+
+
+@pytest.mark.django_db
+def test_the_filtered_csv_is_the_export_of_the_same_ratings(api, study):
+    ratings = ratings_export_queryset(study=study, groups=["ai"])
+    pseudonym = ratings.values_list("assignment__participant__pseudonym", flat=True).first()
+    cut = ratings.order_by("created_at").values_list("created_at", flat=True)[3]
+    query = {"format": "csv", "group": "ai", "participant": pseudonym, "criterion": "quality"}
+
+    text = streamed(api.get(URL, {**query, "created_after": cut.isoformat()}))
+
+    mine = ratings.filter(assignment__participant__pseudonym=pseudonym, created_at__gte=cut)
+    assert text.count("\n") - 1 == mine.count() > 0
+    assert text == "".join(ratings_csv_lines(study=study, ratings=mine))
+
+
+@pytest.mark.django_db
+def test_a_client_that_leaves_early_leaves_the_connection_usable(api, study, monkeypatch):
+    # Small chunks: the client leaves with most of the COPY still to come.
+    monkeypatch.setattr(views, "ratings_csv_chunks", partial(ratings_csv_chunks, size=200))
+    # The end of a request closes the connection when it is in a transaction, as a test's
+    # is: keep it open, as a persistent connection would be.
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
+    response = api.get(URL + "?format=csv")
+    first = next(iter(response.streaming_content))
+    response.close()  # what the WSGI server does when the client goes away
+
+    assert first.startswith(b"rating,study,") and first.endswith(b"\n")
+    assert Rating.objects.filter(assignment__participant__study=study).count() > 0
+    assert streamed(api.get(URL + "?format=csv")) == "".join(ratings_csv_lines(study=study))

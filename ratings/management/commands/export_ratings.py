@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ratings.export import ratings_csv_lines, ratings_export_queryset, ratings_json_rows
+from ratings.export import ratings_csv_chunks, ratings_export_queryset, ratings_json_rows
 from studies.models import Study
 
 
@@ -40,8 +40,11 @@ class Command(BaseCommand):
             include_attention_checks=checks,
         )
         if options["format"] == "csv":
-            chunks = ratings_csv_lines(
-                study=found, ratings=ratings, include_attention_checks=checks
+            chunks = (
+                chunk.decode()  # whole lines: no character is split
+                for chunk in ratings_csv_chunks(
+                    study=found, ratings=ratings, include_attention_checks=checks
+                )
             )
         else:
             chunks = _json_array(
@@ -49,18 +52,20 @@ class Command(BaseCommand):
             )
         if output:
             with open(output, "w", encoding="utf-8", newline="") as target:
-                written = _write(chunks, target.write)
-            rows = written - 1 if options["format"] == "csv" else written - 2
+                lines = _write(chunks, target.write)
+            rows = lines - 1 if options["format"] == "csv" else lines - 2
             self.stderr.write(f"{rows} ratings of {found.slug} written to {output}")
         else:
             _write(chunks, lambda chunk: self.stdout.write(chunk, ending=""))
 
 
 def _write(chunks, write) -> int:
+    """Write the chunks; the number of lines written (a CSV field with a line break, which
+    only data written around the validators could hold, counts as two)."""
     count = 0
     for chunk in chunks:
         write(chunk)
-        count += 1
+        count += chunk.count("\n")
     return count
 
 
