@@ -19,7 +19,7 @@ SEED_GROUPS = [
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 needs_postgresql = pytest.mark.skipif(
     not ON_POSTGRESQL,
-    reason="row locks and concurrent transactions are only real on PostgreSQL (CI runs them)",
+    reason="PostgreSQL's own (row locks, concurrent transactions, COPY); CI runs it",
 )
 
 

@@ -25,7 +25,7 @@ from ratings.export import (
 from ratings.models import Participant, Rating
 from studies.models import Brief, Group, Sample
 from tests.analysis.test_runs import closed_study
-from tests.conftest import ON_POSTGRESQL
+from tests.conftest import needs_postgresql
 
 
 @pytest.fixture
@@ -156,8 +156,6 @@ def test_export_ratings_writes_csv_or_json_to_a_file_or_standard_output(study, t
 # PostgreSQL when it writes every value alike, Python otherwise. Each test below compares
 # the bytes of `ratings_csv_chunks` with those of `ratings_csv_lines`, the reference.
 
-needs_copy = pytest.mark.skipif(not ON_POSTGRESQL, reason="COPY is PostgreSQL's (CI runs it)")
-
 
 @pytest.fixture
 def varied(researcher):
@@ -231,7 +229,7 @@ FILTERS = {
 }
 
 
-@needs_copy
+@needs_postgresql
 @pytest.mark.django_db
 @pytest.mark.parametrize("checks", [False, True], ids=["group ratings", "with attention checks"])
 @pytest.mark.parametrize("filters", FILTERS.values(), ids=FILTERS.keys())
@@ -244,7 +242,7 @@ def test_copy_writes_the_bytes_python_writes(varied, python_path, checks, filter
     assert python_path == []  # all of it came from COPY
 
 
-@needs_copy
+@needs_postgresql
 @pytest.mark.django_db
 def test_floats_of_every_magnitude_copy_writes_are_written_as_python_writes_them(
     varied, python_path
@@ -270,7 +268,7 @@ def test_floats_of_every_magnitude_copy_writes_are_written_as_python_writes_them
     assert python_path == []
 
 
-@needs_copy
+@needs_postgresql
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "where, values",
@@ -311,7 +309,7 @@ STUDY_WIDE = {
 }
 
 
-@needs_copy
+@needs_postgresql
 @pytest.mark.django_db
 @pytest.mark.parametrize("model, field, value, written", STUDY_WIDE.values(), ids=STUDY_WIDE)
 def test_study_wide_values_copy_would_write_differently_send_the_export_to_python(
@@ -328,7 +326,7 @@ def test_study_wide_values_copy_would_write_differently_send_the_export_to_pytho
     assert len(python_path) == 1  # the whole export, from its first rating
 
 
-@needs_copy
+@needs_postgresql
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "values, written",
@@ -351,7 +349,7 @@ def test_from_a_rating_whose_key_copy_does_not_know_python_writes_the_rest(
     assert [call["ratings"].first().pk for call in python_path] == [rating.pk]
 
 
-@needs_copy
+@needs_postgresql
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "setting",
