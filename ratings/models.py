@@ -56,11 +56,15 @@ class Participant(models.Model):
 
 
 class Assignment(models.Model):
+    # Every rating writes an assignment row: no index here that another one already covers
+    # (participant: the unique pairs below; sample: the (sample, submitted_at) index).
     participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, related_name="assignments"
+        Participant, on_delete=models.CASCADE, related_name="assignments", db_index=False
     )
-    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="assignments")
-    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    sample = models.ForeignKey(
+        Sample, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
+    token = models.CharField(max_length=32, default=new_token, editable=False)
     position = models.PositiveIntegerField()
     served_at = models.DateTimeField()
     lease_expires_at = models.DateTimeField()
@@ -88,6 +92,8 @@ class Assignment(models.Model):
             models.UniqueConstraint(
                 fields=["participant", "position"], name="assignment_position_unique"
             ),
+            # A constraint rather than unique=True: no second index for LIKE on PostgreSQL.
+            models.UniqueConstraint(fields=["token"], name="assignment_token_unique"),
         ]
 
     def __str__(self) -> str:
@@ -97,10 +103,14 @@ class Assignment(models.Model):
 class Rating(models.Model):
     """One score for one criterion of one assignment: stored once, never edited."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="ratings")
-    criterion = models.SlugField(max_length=40)
+    # Indexed by the unique (assignment, criterion) pair alone: a rating is written far more
+    # often than it is looked up by criterion or guess.
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="ratings", db_index=False
+    )
+    criterion = models.SlugField(max_length=40, db_index=False)
     score = models.FloatField()
-    guess = models.SlugField(max_length=40, blank=True)
+    guess = models.SlugField(max_length=40, blank=True, db_index=False)
     seconds = models.FloatField(help_text="Server-measured time from serving to submission.")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -230,7 +230,10 @@ class Sample(models.Model):
         IMAGE = "image", "Image"
         AUDIO = "audio", "Audio"
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="samples")
+    # Indexed by the (study, group) index below.
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="samples", db_index=False
+    )
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="samples")
     brief = models.ForeignKey(
         Brief, on_delete=models.PROTECT, null=True, blank=True, related_name="samples"
