@@ -19,6 +19,7 @@ line of defence. On SQLite, row locks do nothing and write transactions are seri
 instead (BEGIN IMMEDIATE, see config.environment).
 """
 
+import hashlib
 import random
 import secrets
 import threading
@@ -68,14 +69,29 @@ def items_for(study: Study) -> int:
     return study.samples_per_rater
 
 
-def attention_positions(participant: Participant, study: Study) -> set[int]:
-    """Where this participant's attention checks fall: seeded, never first."""
+def attention_count(study: Study) -> int:
+    """How many of a participant's items are attention checks."""
     total = items_for(study)
     wanted = round(total * study.attention_check_rate)
-    if wanted == 0 or total < 2:
+    return 0 if wanted == 0 or total < 2 else min(wanted, total - 1)
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def attention_positions(participant: Participant, study: Study) -> set[int]:
+    """Where this participant's attention checks fall: seeded, never first. Positions 2..n
+    ranked by the MD5 of "<seed>:<position>", the first few taken: the same ranking the
+    fast path computes in SQL (ratings.fast)."""
+    wanted = attention_count(study)
+    if not wanted:
         return set()
-    chooser = random.Random(participant.seed)
-    return set(chooser.sample(range(2, total + 1), min(wanted, total - 1)))
+    ranked = sorted(
+        range(2, items_for(study) + 1),
+        key=lambda position: (_md5(f"{participant.seed}:{position}"), position),
+    )
+    return set(ranked[:wanted])
 
 
 class _Sweeps:
@@ -225,28 +241,29 @@ def _claim_sql(vendor: str, *, skip_locked: bool) -> str:
     by theirs). The best few make a shortlist (a bounded sort); the first of them no other
     transaction holds takes one more slot, its free slot checked again on the locked row.
 
-    Parameters: participant, seed, study, target, participant, shortlist, target. The same
-    text every time, so PostgreSQL plans it once per connection."""
+    Parameters by name: participant, seed, study, target (ratings per sample), shortlist.
+    The same text every time, so PostgreSQL plans it once per connection."""
     if vendor == "postgresql":
-        tie = "hashint8extended(s.id, %s)"
+        tie = "hashint8extended(s.id, %(seed)s)"
         lock = " FOR UPDATE OF t SKIP LOCKED" if skip_locked else " FOR UPDATE OF t"
     else:
-        tie = "MD5(%s || ':' || s.id)"  # Django registers MD5 on SQLite connections
+        tie = "MD5(%(seed)s || ':' || s.id)"  # Django registers MD5 on SQLite connections
         lock = ""
     return (
         "WITH seen AS ("
         " SELECT (SELECT x.group_id FROM studies_sample x"
         "  WHERE x.id = a.sample_id AND NOT x.is_attention_check) AS group_id, COUNT(*) AS n"
-        " FROM ratings_assignment a WHERE a.participant_id = %s GROUP BY 1"
+        " FROM ratings_assignment a WHERE a.participant_id = %(participant)s GROUP BY 1"
         "), shortlist AS ("
         f" SELECT s.id, COALESCE(seen.n, 0) AS k1, s.load AS k2, {tie} AS k3"
         " FROM studies_sample s LEFT JOIN seen ON seen.group_id = s.group_id"
-        " WHERE s.study_id = %s AND NOT s.is_attention_check AND s.load < %s"
-        " AND s.id NOT IN (SELECT sample_id FROM ratings_assignment WHERE participant_id = %s)"
-        " ORDER BY k1, k2, k3 LIMIT %s"
+        " WHERE s.study_id = %(study)s AND NOT s.is_attention_check AND s.load < %(target)s"
+        " AND s.id NOT IN"
+        "  (SELECT sample_id FROM ratings_assignment WHERE participant_id = %(participant)s)"
+        " ORDER BY k1, k2, k3 LIMIT %(shortlist)s"
         ") UPDATE studies_sample SET load = load + 1 WHERE id = ("
         " SELECT t.id FROM studies_sample t JOIN shortlist c ON c.id = t.id"
-        f" WHERE t.load < %s ORDER BY c.k1, c.k2, c.k3 LIMIT 1{lock}"
+        f" WHERE t.load < %(target)s ORDER BY c.k1, c.k2, c.k3 LIMIT 1{lock}"
         ") RETURNING id"
     )
 
@@ -262,8 +279,8 @@ def _claim_regular(participant: Participant, study: Study) -> int | None:
     vendor, skip_locked = connection.vendor, connection.features.has_select_for_update_skip_locked
 
     def claim(shortlist: int, *, skip: bool):
-        params = [participant.pk, participant.seed, study.pk, target, participant.pk,
-                  shortlist, target]  # fmt: skip
+        params = {"participant": participant.pk, "seed": participant.seed, "study": study.pk,
+                  "target": target, "shortlist": shortlist}  # fmt: skip
         return sql.first(_claim_sql(vendor, skip_locked=skip), params)
 
     row = claim(SHORTLIST, skip=skip_locked)

@@ -10,7 +10,7 @@ The statements run on PostgreSQL and SQLite alike; where the two differ (row loc
 seeded hash) the caller says what to use for `connection.vendor`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -36,14 +36,14 @@ def _cursor():
             yield cursor, {}
 
 
-def rows(sql: str, params: Sequence = ()) -> list[tuple]:
+def rows(sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
     """The rows of a SELECT (or of an INSERT/UPDATE ... RETURNING)."""
     with _cursor() as (cursor, options):
         cursor.execute(sql, params, **options)
         return cursor.fetchall()
 
 
-def first(sql: str, params: Sequence = ()) -> tuple | None:
+def first(sql: str, params: Sequence | Mapping = ()) -> tuple | None:
     with _cursor() as (cursor, options):
         cursor.execute(sql, params, **options)
         return cursor.fetchone()
