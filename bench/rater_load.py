@@ -7,6 +7,12 @@ and, in the same run on the same server, the same figures for a trivial Django v
 (/healthz/), with the ratio. Target on a 2-core machine: at 50 concurrent raters the rating
 cycle reaches at least half the trivial view's throughput, with p99 under 100 ms.
 
+It also measures the floor of a rating request in this stack (bench/floor/floor_urls.py):
+the same CSRF-checked POST and rating template with one database round trip and none of
+the rating's work. No implementation of the rating page on this server can beat it. The
+server runs with bench/floor/floor_settings.py: the platform's settings and URLs, with
+that one URL in front.
+
     .venv/bin/python bench/rater_load.py [--concurrency 50] [--seconds 20]
 
 It creates (and drops) the database `blindrate_bench` on the local PostgreSQL server.
@@ -97,6 +103,20 @@ def trivial_worker(port: int, stop: float, latencies: list, errors: list) -> Non
             errors.append(status)
 
 
+def floor_worker(port: int, stop: float, latencies: list, errors: list) -> None:
+    session = Session(port)
+    status, _, page = session.request("GET", "/bench-floor/")
+    while time.monotonic() < stop:
+        form = {"item": ITEM.search(page).group(1), "quality": str(1 + len(latencies) % 10),
+                "csrfmiddlewaretoken": CSRF.search(page).group(1)}  # fmt: skip
+        start = time.perf_counter()
+        status, _, page = session.request("POST", "/bench-floor/", form)
+        latencies.append(time.perf_counter() - start)
+        if status != 200:
+            errors.append(status)
+            break
+
+
 def rater_worker(port: int, stop: float, latencies: list, errors: list) -> None:
     while time.monotonic() < stop:
         session = Session(port)
@@ -164,6 +184,7 @@ def main() -> int:
     env.pop("REDIS_URL", None)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PYTHON, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
+    env.update(DJANGO_SETTINGS_MODULE="floor_settings", PYTHONPATH=str(ROOT / "bench" / "floor"))
     port = free_port()
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -189,10 +210,16 @@ def main() -> int:
                           args.seconds)  # fmt: skip
         rating = measure("rating cycle (POST + next)", rater_worker, port, args.concurrency,
                          args.seconds)  # fmt: skip
+        floor = measure("floor (POST, 1 query, page)", floor_worker, port, args.concurrency,
+                        args.seconds)  # fmt: skip
         ratio = rating["per_second"] / trivial["per_second"]
         print(
             f"ratio rating/trivial: {ratio:.2f} (target >= 0.50); "
             f"rating p99 {rating['p99']:.1f} ms (target < 100 ms)"
+        )
+        print(
+            f"ratio floor/trivial: {floor['per_second'] / trivial['per_second']:.2f}; "
+            f"rating/floor: {rating['per_second'] / floor['per_second']:.2f}"
         )
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -1,0 +1,38 @@
+"""The floor of a rating request in this stack, for bench/rater_load.py: the least any
+implementation of the rating page has to do, and nothing of the rating itself.
+
+`/bench-floor/` takes the same CSRF-checked form POST through the same middleware, makes
+one database round trip (a prepared `SELECT`), and renders the same rating template with
+a fixed item. No participant, no lock, no write, no assignment. Its throughput bounds what
+the rating cycle can reach on this server.
+"""
+
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from config.urls import urlpatterns as platform
+from ratings import selectors, sql
+from ratings.models import Assignment
+from studies.models import Sample
+
+_CONTEXT: dict = {}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def floor(request):
+    if not _CONTEXT:
+        study = selectors.study_for_raters("load")
+        sample = Sample(kind="text", text="Sample 1 of a load test: a short poem about the sea.")
+        assignment = Assignment(token="0" * 32, position=3)
+        assignment.sample = sample
+        _CONTEXT.update(selectors.rater_item(assignment=assignment, study=study,
+                                             participant=None))  # fmt: skip
+    score = request.POST.get("quality", "1")
+    sql.first("SELECT %s::int", [int(score) if score.isdigit() else 1])
+    return render(request, "ratings/rate.html", _CONTEXT)
+
+
+urlpatterns = [path("bench-floor/", floor), *platform]
