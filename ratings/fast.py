@@ -14,9 +14,9 @@ writes anything of that step, and the request goes through the Python services i
 `ratings.services`, which remain the whole specification (and the only path on SQLite).
 A submission the function stored before answering `slow` is seen there as a repeat.
 
-One rule, not two: the claim inside the function is the text of `services._claim_sql`,
+One rule, not two: the claim inside the function is the text of `assignment.claim_sql`,
 with the function's variables for its parameters, and the attention-check positions are
-`services.attention_positions`' MD5 ranking. The function's name carries a hash of its
+`assignment.attention_positions`' MD5 ranking. The function's name carries a hash of its
 body, so the code never calls a function of another version: it is created when missing
 (after `migrate`, or on first use), and `tests/ratings/test_fast_path.py` runs the same
 participants through both paths and compares every stored row.
@@ -32,9 +32,12 @@ from datetime import datetime
 import psycopg
 from django.db import ProgrammingError, connection, transaction
 
-from ratings import services, sql
+from ratings import sql
 from ratings.models import Assignment
-from studies.models import Brief, Sample, Study
+from ratings.services.assignment import EVERYTHING, SHORTLIST, attention_count, claim_sql
+from ratings.services.slots import leases_sweep_if_due
+from ratings.services.submission import scores_parse
+from studies.models import Brief, Sample, Study, new_token
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,8 @@ _CLAIM_PARAMS = {"participant": "v_pid", "seed": "v_seed", "study": "p_study",
 
 
 def _claim(skip_locked: bool) -> str:
-    """`services._claim_sql` for PostgreSQL, its parameters the function's variables."""
-    text = services._claim_sql("postgresql", skip_locked=skip_locked)
+    """`claim_sql` for PostgreSQL, its parameters the function's variables."""
+    text = claim_sql("postgresql", skip_locked=skip_locked)
     return text % _CLAIM_PARAMS + " INTO v_sample;"
 
 
@@ -82,7 +85,7 @@ BEGIN
     IF NOT FOUND OR v_status <> 'open' THEN {_SLOW} END IF;
 
     IF p_token IS NOT NULL THEN
-        -- services._submit, for a regular item that is not the participant's last.
+        -- submission._submit, for a regular item that is not the participant's last.
         SELECT a.id, a.sample_id, a.position, a.served_at, a.submitted_at, s.is_attention_check
           INTO v_aid, v_sample, v_position, v_served, v_submitted, v_check
           FROM ratings_assignment a JOIN studies_sample s ON s.id = a.sample_id
@@ -106,7 +109,7 @@ BEGIN
         END IF;
     END IF;
 
-    -- services._next: the item still held, or a new one.
+    -- assignment.assignment_next_locked: the item still held, or a new one.
     SELECT a.id, a.lease_expires_at INTO v_aid, v_expires FROM ratings_assignment a
      WHERE a.participant_id = v_pid AND a.submitted_at IS NULL ORDER BY a.position LIMIT 1;
     IF FOUND THEN
@@ -120,11 +123,11 @@ BEGIN
              ORDER BY md5(v_seed::text || ':' || g::text) COLLATE "C", g LIMIT p_checks)) THEN
         {_SLOW}
     END IF;
-    v_shortlist := {services.SHORTLIST};
+    v_shortlist := {SHORTLIST};
     {_claim(True)}
     IF v_sample IS NULL THEN
-        -- services._claim_regular's fallbacks: the whole list, then wait for a lock.
-        v_shortlist := {services.EVERYTHING};
+        -- assignment.claim_regular's fallbacks: the whole list, then wait for a lock.
+        v_shortlist := {EVERYTHING};
         {_claim(True)}
         IF v_sample IS NULL THEN
             {_claim(False)}
@@ -214,7 +217,7 @@ def step(
         return None
     criteria, scores = [], []
     if item is not None:
-        parsed, problems = services._parse_scores(study, values or {})
+        parsed, problems = scores_parse(study, values or {})
         guess = (guess or "").strip()
         if study.ask_source_guess:
             if guess not in (study.guess_labels or {}):
@@ -224,10 +227,9 @@ def step(
         if problems:
             return None
         criteria, scores = list(parsed), list(parsed.values())
-    if services._Sweeps.due(now):
-        services.leases_release(now=now)
+    leases_sweep_if_due(now)
     params = [study.pk, key, item, criteria, scores, guess, now,
-              services.attention_count(study), services.new_token()]  # fmt: skip
+              attention_count(study), new_token()]  # fmt: skip
     try:
         # Requests run in autocommit; inside a transaction (a test, a script) the call gets
         # a savepoint, so that a missing function does not abort the transaction.

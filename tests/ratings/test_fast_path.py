@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from ratings import fast, services, sql
 from ratings.models import Assignment, Participant, Rating
+from ratings.services import assignment as assignment_rule
+from ratings.services import slots
 from ratings.views import COOKIE
 from studies.models import Sample
 from tests.conftest import needs_postgresql
@@ -134,7 +136,7 @@ def _run(study, monkeypatch, *, fast_path: bool) -> tuple[dict, int]:
     with monkeypatch.context() as patch:
         clock, calls = Clock(patch), Calls(patch)
         patch.setattr(fast, "enabled", lambda: fast_path)
-        patch.setattr(services._Sweeps, "last", None)
+        patch.setattr(slots._Sweeps, "last", None)
         patch.setattr(fast._Studies, "by_slug", {})
         with transaction.atomic():
             _scenario(study, clock)
@@ -259,7 +261,7 @@ def test_the_claim_follows_the_rule_in_every_state(researcher):
             ),
         )
         with transaction.atomic():
-            claimed = services._claim_regular(participant, study)
+            claimed = assignment_rule.claim_regular(participant, study)
         assert claimed == (order[0] if order else None), f"round {round_}"
         if claimed is not None:
             assert Sample.objects.get(pk=claimed).load == loads[claimed] + 1

@@ -1,0 +1,60 @@
+"""The rater's way through a study: entry, consent, assignment, submission, completion.
+
+In four modules: `participants`, `slots`, `assignment` and `submission`; this package
+re-exports what views, the API and commands use.
+
+Slots. A sample has `ratings_per_sample` slots; an assignment holds one (`holds_slot`) from
+the moment it is served until its lease runs out unrated, and for good once rated. Each
+sample keeps the count of held slots (`Sample.load`), so choosing the next sample reads
+one row per sample instead of counting every assignment of the study. Expired leases give
+their slots back when `leases_release` sweeps them: every few seconds while raters are
+served, and always before a study is said to be full. The count changes only under the
+sample's row lock; `sample_loads_recount` rebuilds it from the assignments.
+
+Concurrency. Every request of one participant takes that participant's row lock first, so
+a participant's own requests (reloads, double submits, two tabs) run one at a time. A new
+item is claimed with one statement: among samples with a free slot, ordered by the rule,
+the first one not locked by another transaction (`FOR UPDATE SKIP LOCKED`) has its count
+raised, with the free slot checked again on the locked row. Lock order is participant,
+then sample, then assignment, everywhere, so nothing can deadlock; the sweep skips samples
+another transaction holds. The unique constraints on assignments and ratings are the last
+line of defence. On SQLite, row locks do nothing and write transactions are serialised
+instead (BEGIN IMMEDIATE, see config.environment).
+
+On PostgreSQL the rating page's usual request runs as one database function built from
+`assignment.claim_sql` (ratings.fast); these services take every other case and remain
+the specification.
+"""
+
+from ratings.services.assignment import (
+    assignment_next,
+    attention_count,
+    attention_positions,
+    items_for,
+)
+from ratings.services.participants import (
+    participant_consent,
+    participant_find,
+    participant_key_ensure,
+)
+from ratings.services.slots import leases_release, sample_loads_recount, study_has_room
+from ratings.services.submission import (
+    MISSING_GUESS,
+    MISSING_SCORE,
+    NOT_YOUR_ITEM,
+    STUDY_NOT_OPEN,
+    UNKNOWN_GUESS,
+    RatingInvalid,
+    RatingRefused,
+    Submitted,
+    rating_submit,
+    rating_submit_and_next,
+)
+
+__all__ = [
+    "MISSING_GUESS", "MISSING_SCORE", "NOT_YOUR_ITEM", "STUDY_NOT_OPEN", "UNKNOWN_GUESS",
+    "RatingInvalid", "RatingRefused", "Submitted", "assignment_next", "attention_count",
+    "attention_positions", "items_for", "leases_release", "participant_consent",
+    "participant_find", "participant_key_ensure", "rating_submit", "rating_submit_and_next",
+    "sample_loads_recount", "study_has_room",
+]  # fmt: skip

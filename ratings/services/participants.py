@@ -1,0 +1,76 @@
+"""Participants: found by external id or by their cookie's key, consent, row locks."""
+
+import secrets
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from ratings import sql
+from ratings.models import Participant
+from studies.models import Study
+
+# What the rating pages read of a participant (see ratings.sql: plain SQL on the hot path).
+PARTICIPANT_FIELDS = ("id", "study", "status", "seed", "session_key")
+
+
+def participant_find(
+    *, study: Study, external_id: str = "", session_key: str = ""
+) -> Participant | None:
+    """A returning participant: by external id (e.g. PROLIFIC_PID), else by the key in
+    their browser's cookie."""
+    if external_id:
+        found = Participant.objects.filter(study=study, external_id=external_id).first()
+        if found is not None:
+            return found
+    if session_key:
+        return sql.load_one(
+            Participant, PARTICIPANT_FIELDS, "study_id = %s AND session_key = %s",
+            [study.pk, session_key],
+        )  # fmt: skip
+    return None
+
+
+def participant_consent(
+    *,
+    study: Study,
+    external_id: str = "",
+    external_study_id: str = "",
+    external_session_id: str = "",
+) -> Participant:
+    """Record consent, once: a second consent of the same external id returns the first.
+    The participant gets a new random `session_key` for their browser's cookie."""
+    if external_id:
+        existing = Participant.objects.filter(study=study, external_id=external_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(
+                study=study,
+                external_id=external_id,
+                external_study_id=external_study_id,
+                external_session_id=external_session_id,
+                session_key=secrets.token_urlsafe(24),
+                seed=secrets.randbits(62),
+                consented_at=timezone.now(),
+            )
+    except IntegrityError:
+        # The same external id consented at the same moment in another request.
+        return Participant.objects.get(study=study, external_id=external_id)
+
+
+def participant_key_ensure(*, participant: Participant) -> Participant:
+    """A cookie key for a participant who has none (found by external id after their key
+    was cleared, say); the same key for everyone who asks at once."""
+    if not participant.session_key:
+        Participant.objects.filter(pk=participant.pk, session_key="").update(
+            session_key=secrets.token_urlsafe(24)
+        )
+        participant.refresh_from_db(fields=["session_key"])
+    return participant
+
+
+def participant_lock(participant: Participant) -> Participant:
+    """The participant's row lock, and their current status."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return sql.load_one(Participant, PARTICIPANT_FIELDS, f"id = %s{lock}", [participant.pk])

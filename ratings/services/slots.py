@@ -1,0 +1,86 @@
+"""Rating slots: `Sample.load` counts the slots taken; expired leases give theirs back."""
+
+import threading
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from ratings.models import Assignment
+from studies.models import Sample, Study
+
+SWEEP_EVERY = timedelta(seconds=5)
+
+
+class _Sweeps:
+    """When this process last swept expired leases: a sweep is one indexed query, but not
+    one worth making on every request."""
+
+    lock = threading.Lock()
+    last: datetime | None = None
+
+    @classmethod
+    def due(cls, now: datetime) -> bool:
+        with cls.lock:
+            if cls.last is not None and cls.last <= now < cls.last + SWEEP_EVERY:
+                return False
+            cls.last = now
+            return True
+
+
+def leases_release(*, now: datetime | None = None) -> int:
+    """Give back the slots of leases that ran out unrated, and return how many. Samples
+    another transaction holds right now are left for the next sweep, so this never waits
+    and never deadlocks (it locks sample, then assignments, like everyone else)."""
+    now = now or timezone.now()
+    expired = Assignment.objects.filter(
+        submitted_at__isnull=True, holds_slot=True, lease_expires_at__lte=now
+    )
+    sample_ids = list(expired.values_list("sample_id", flat=True).distinct()[:500])
+    released = 0
+    if not sample_ids:
+        return 0
+    with transaction.atomic():
+        locked = Sample.objects.select_for_update(skip_locked=True).filter(pk__in=sample_ids)
+        for sample_id in locked.values_list("pk", flat=True):
+            count = expired.filter(sample_id=sample_id).update(holds_slot=False)
+            if count:
+                Sample.objects.filter(pk=sample_id).update(load=F("load") - count)
+                released += count
+    return released
+
+
+def sample_loads_recount(*, study: Study | None = None) -> None:
+    """Rebuild `Sample.load` from the assignments (after rows were written by hand)."""
+    samples = Sample.objects.all() if study is None else Sample.objects.filter(study=study)
+    with transaction.atomic():
+        loads = dict(samples.select_for_update().values_list("pk", "load"))
+        held = dict(
+            Assignment.objects.filter(sample_id__in=list(loads), holds_slot=True)
+            .values_list("sample_id")
+            .annotate(n=Count("id"))
+            .values_list("sample_id", "n")
+        )
+        for pk, load in loads.items():
+            if load != held.get(pk, 0):
+                Sample.objects.filter(pk=pk).update(load=held.get(pk, 0))
+
+
+def regular_with_room(study: Study):
+    return Sample.objects.filter(
+        study=study, is_attention_check=False, load__lt=study.ratings_per_sample
+    )
+
+
+def study_has_room(*, study: Study, now: datetime | None = None) -> bool:
+    """Whether any regular sample still has a free slot (expired leases given back)."""
+    if regular_with_room(study).exists():
+        return True
+    return leases_release(now=now) > 0 and regular_with_room(study).exists()
+
+
+def leases_sweep_if_due(now: datetime) -> None:
+    """`leases_release`, at most once per SWEEP_EVERY in this process."""
+    if _Sweeps.due(now):
+        leases_release(now=now)
