@@ -9,7 +9,10 @@ import pytest
 from scipy import stats
 
 from analysis.stats import mixed
+from analysis.stats.mixed import design as mixed_design
 from analysis.stats.mixed import fit_crossed, mean_ci
+from analysis.stats.mixed import moments as mixed_moments
+from analysis.stats.mixed import reml as mixed_reml
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference-data"
 LME4_FILE = REFERENCE / "lmm_crossed_synthetic_lme4.json"
@@ -88,8 +91,8 @@ def test_reml_criterion_is_lowest_at_the_reported_optimum(lme4_case):
     the optimiser stopped at a minimum, not merely near lme4's numbers."""
     _, data = lme4_case
     fit = fit_crossed(*data, n_groups=3)
-    design = mixed._design(*data, 3, [])[0]
-    criterion = mixed._RemlCriterion(design)
+    design = mixed_design._design(*data, 3, [])[0]
+    criterion = mixed_reml._RemlCriterion(design)
     names = criterion.names
     t = np.sqrt([fit.variance[name] / fit.variance["residual"] for name in names])
 
@@ -104,8 +107,8 @@ def test_reml_criterion_is_lowest_at_the_reported_optimum(lme4_case):
 
 
 def test_analytic_reml_gradient_matches_finite_differences(medium_study):
-    design = mixed._design(*medium_study, 3, [])[0]
-    criterion = mixed._RemlCriterion(design)
+    design = mixed_design._design(*medium_study, 3, [])[0]
+    criterion = mixed_reml._RemlCriterion(design)
     t = np.array([0.4, 0.9])
     h = 1e-6
 
@@ -122,14 +125,14 @@ def test_moments_gls_reproduces_the_reml_gls_at_the_same_components(lme4_case):
     gives REML's means and covariance (both are (X'V^-1 X)^-1 X'V^-1 y)."""
     _, data = lme4_case
     fit = fit_crossed(*data, n_groups=3, method="reml")
-    design = mixed._design(*data, 3, [])[0]
+    design = mixed_design._design(*data, 3, [])[0]
     ratios = [
         (design.participant, design.n_participants, fit.variance["participant"]),
         (design.sample, design.n_samples, fit.variance["sample"]),
     ]
     ratios = [(c, n, v / fit.variance["residual"]) for c, n, v in ratios]
 
-    beta, inverse, converged, _ = mixed._gls_cg(design, ratios)
+    beta, inverse, converged, _ = mixed_moments._gls_cg(design, ratios)
 
     assert converged
     np.testing.assert_allclose(beta + design.centre, fit.means, atol=1e-8)
