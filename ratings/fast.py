@@ -165,8 +165,8 @@ def install(using=None) -> None:
     db = connections[using or "default"]
     if db.vendor != "postgresql":
         return
-    with db.cursor() as cursor:
-        # The statement's lock serialises processes creating it at the same moment.
+    with transaction.atomic(using=db.alias), db.cursor() as cursor:
+        # The transaction's lock serialises processes creating it at the same moment.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [NAME])
         cursor.execute(CREATE)
 
