@@ -190,8 +190,10 @@ def test_attention_check_positions_in_sql_match_the_services(researcher):
                 [37, seed, wanted],
             )
         }
-        assert in_sql == services.attention_positions(participant, study)
-        assert 1 not in in_sql
+        positions = services.attention_positions(participant, study)
+        assert in_sql == positions
+        # DESIGN §3: the rate's share of items, and never the first one.
+        assert len(positions) == wanted and min(positions) >= 2
 
 
 def test_attention_check_positions_are_the_md5_ranking():
@@ -206,6 +208,8 @@ def test_attention_check_positions_are_the_md5_ranking():
     digests = {p: hashlib.md5(f"42:{p}".encode()).hexdigest() for p in range(2, 11)}
     expected = set(sorted(digests, key=digests.get)[:3])
     assert services.attention_positions(participant, Study) == expected
+    for seed in range(200):  # never first, whatever the seed
+        assert min(services.attention_positions(Participant(seed=seed), Study)) >= 2
 
 
 @pytest.mark.django_db
