@@ -109,6 +109,11 @@ def _next_page(request, study, participant, assignment):
     return render(request, "ratings/full.html", {"study": study})
 
 
+def _scores(request, study: Study) -> dict[str, str]:
+    """The posted score of each of the study's criteria, as sent."""
+    return {c["key"]: request.POST.get(c["key"], "") for c in study.criteria}
+
+
 def _rate_fast(request, slug: str):
     """The usual request in one database call (ratings.fast), or None for the rest."""
     study = fast.cached_study(slug)
@@ -120,7 +125,7 @@ def _rate_fast(request, slug: str):
             study=study,
             key=key,
             item=request.POST.get("item", ""),
-            values={c["key"]: request.POST.get(c["key"], "") for c in study.criteria},
+            values=_scores(request, study),
             guess=request.POST.get("guess", ""),
             now=now,
         )
@@ -157,7 +162,7 @@ def rate(request, slug: str):
                 participant=participant,
                 study=study,
                 item=request.POST.get("item", ""),
-                values={c["key"]: request.POST.get(c["key"], "") for c in study.criteria},
+                values=_scores(request, study),
                 guess=request.POST.get("guess", ""),
             )
         except services.RatingRefused as refused:
