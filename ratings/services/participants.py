@@ -36,9 +36,11 @@ def participant_consent(
     external_id: str = "",
     external_study_id: str = "",
     external_session_id: str = "",
+    is_simulated: bool = False,
 ) -> Participant:
     """Record consent, once: a second consent of the same external id returns the first.
-    The participant gets a new random `session_key` for their browser's cookie."""
+    The participant gets a new random `session_key` for their browser's cookie.
+    `is_simulated` marks the raters of ratings.simulation, who take this same way in."""
     if external_id:
         existing = Participant.objects.filter(study=study, external_id=external_id).first()
         if existing is not None:
@@ -53,6 +55,7 @@ def participant_consent(
                 session_key=secrets.token_urlsafe(24),
                 seed=secrets.randbits(62),
                 consented_at=timezone.now(),
+                is_simulated=is_simulated,
             )
     except IntegrityError:
         # The same external id consented at the same moment in another request.
