@@ -2,6 +2,8 @@
 PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set (as in CI)."""
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,6 +22,40 @@ ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.p
 needs_postgresql = pytest.mark.skipif(
     not ON_POSTGRESQL,
     reason="PostgreSQL's own (row locks, concurrent transactions, COPY); CI runs it",
+)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _outside_reads_guard(forbidden: Path):
+    """An audit hook that refuses to open or list anything under `forbidden`: the suite
+    must run from a clone alone, so no test may read beside the repository (its
+    reference values live in tests/reference_data/)."""
+    prefix = str(forbidden) + os.sep
+
+    def guard(event: str, args: tuple) -> None:
+        if event not in {"open", "os.listdir", "os.scandir"} or not args:
+            return
+        path = args[0]
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not isinstance(path, str):
+            return
+        full = os.path.abspath(path)
+        inside = full == str(ROOT) or full.startswith(str(ROOT) + os.sep)
+        if full.startswith(prefix) and not inside:
+            raise PermissionError(f"a test read {full}, outside the repository {ROOT}")
+
+    return guard
+
+
+# By default the folder a checkout may find beside it (`../shared`) is off limits; the
+# stand-alone test (tests/test_standalone.py) forbids every sibling of its copy.
+sys.addaudithook(
+    _outside_reads_guard(
+        ROOT.parent if os.environ.get("BLINDRATE_GUARD_SIBLINGS") == "1" else ROOT.parent / "shared"
+    )
 )
 
 

@@ -3,20 +3,15 @@
 import json
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis.engine import ENGINE_VERSION, ClaimSpec, RatingsFrame, analyze
+from tests.reference import reference
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
 SEED_MEANS = {"human": 6.5, "ai": 4.5, "collaboration": 8.5}
 ORDER = ["human", "ai", "collaboration"]
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
 
 
 def frame_of(participant, sample, group, score, *, seconds=None, guess=None, low=None, high=None):

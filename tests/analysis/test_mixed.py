@@ -2,7 +2,6 @@
 known truth, the two against each other, degenerate designs, and CI calibration."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +12,9 @@ from analysis.stats.mixed import design as mixed_design
 from analysis.stats.mixed import fit_crossed, mean_ci
 from analysis.stats.mixed import moments as mixed_moments
 from analysis.stats.mixed import reml as mixed_reml
+from tests.reference import reference_path
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference-data"
-LME4_FILE = REFERENCE / "lmm_crossed_synthetic_lme4.json"
+LME4_FILE = reference_path("lmm_crossed_synthetic_lme4.json")
 GROUPS = ["ai", "collaboration", "human"]  # lme4's factor levels, alphabetical
 TRUE_MEANS = np.array([4.5, 8.5, 6.5])
 TRUE_VARIANCE = {"participant": 1.0, "sample": 0.64, "residual": 1.69}
@@ -66,7 +65,7 @@ def medium_study():
 
 
 def test_reml_matches_lme4_on_the_published_crossed_study(lme4_case):
-    """shared/reference-data/lmm_crossed_synthetic_lme4.json: 30 participants x 36 samples
+    """tests/reference_data/lmm_crossed_synthetic_lme4.json: 30 participants x 36 samples
     in 3 groups, fitted with R 4.2.2 / lme4 1.1.31, lmer(score ~ 0 + group +
     (1|participant) + (1|sample), REML = TRUE). Means, SEs, variance components and the REML
     criterion agree within the file's tolerance (1e-4 absolute)."""

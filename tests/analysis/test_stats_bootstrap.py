@@ -1,9 +1,6 @@
 """Seeded bootstrap: percentile and BCa intervals against R's boot, the BCa acceleration
 against SciPy's reference value for Efron & Tibshirani's mouse data."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,12 +11,7 @@ from analysis.stats.bootstrap import (
     bootstrap_means,
     percentile_interval,
 )
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
+from tests.reference import reference
 
 
 def test_two_sample_acceleration_matches_the_reference():

@@ -1,8 +1,5 @@
 """Claim verdicts by TOST against R's equivalence::tost and t.test."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,12 +11,7 @@ from analysis.stats.claims import (
     default_margin,
 )
 from analysis.stats.inference import one_sample_t, welch_t
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
+from tests.reference import reference
 
 
 def clinic():

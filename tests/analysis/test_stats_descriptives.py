@@ -1,18 +1,10 @@
 """Descriptive statistics against R's t.test, R's quantile() and NIST StRD certified values."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from analysis.stats.descriptives import describe, format_score, histogram
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
+from tests.reference import reference
 
 
 def smls09_groups() -> dict[str, np.ndarray]:

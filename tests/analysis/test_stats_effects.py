@@ -1,18 +1,10 @@
 """Effect sizes: Hedges' g (R effsize::cohen.d) and Cliff's delta (CLES of Janhove)."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from analysis.stats.effects import cliffs_delta, common_language_effect, hedges_g
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
+from tests.reference import reference
 
 
 def test_cles_matches_janhove():

@@ -1,15 +1,13 @@
 """One-way ANOVA, Welch ANOVA and Kruskal-Wallis against NIST StRD, R and SciPy's suite."""
 
-import json
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis.stats.inference import anova_oneway, kruskal_wallis, welch_anova
+from tests.reference import reference
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
 NIST = [
     "nist_strd_anova_SiRstv.json",
     "nist_strd_anova_SmLs01.json",
@@ -17,10 +15,6 @@ NIST = [
     "nist_strd_anova_SmLs03.json",
     "nist_strd_anova_AtmWtAg.json",
 ]
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
 
 
 def groups_of(ref: dict) -> list[np.ndarray]:

@@ -1,19 +1,11 @@
 """Pairwise tests: Welch t (R t.test), Mann-Whitney U (R wilcox.test), Holm (R multtest)."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.stats import norm
 
 from analysis.stats.inference import holm, mann_whitney_u, one_sample_t, welch_t
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
+from tests.reference import reference
 
 
 def test_welch_t_matches_r_t_test():

@@ -1,17 +1,14 @@
 """Krippendorff's alpha (Krippendorff 2011; fast-krippendorff's suite) and ICC(A,1)
 (pingouin / McGraw & Wong 1996)."""
 
-import json
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis.stats.reliability import icc_a1, icc_from_components, krippendorff_alpha
-
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference-data"
+from tests.reference import reference
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x
 # 12 units, values 1-5 with gaps; he reports nominal 0.743, ordinal 0.815, interval 0.849
@@ -22,10 +19,6 @@ KRIPPENDORFF_2011 = [
     [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
     [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
 ]
-
-
-def reference(name: str) -> dict:
-    return json.loads((REFERENCE / name).read_text())
 
 
 def long_form(matrix) -> tuple[np.ndarray, np.ndarray]:

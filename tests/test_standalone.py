@@ -1,0 +1,68 @@
+"""A clone stands on its own: the suite collects and its reference values load from a
+copy of the repository in an empty folder, with nothing (no `../shared`) beside it."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIPPED = {".git", ".venv", "var", "__pycache__", ".pytest_cache", ".ruff_cache", "node_modules",
+           "test-artifacts", "build"}  # fmt: skip
+
+
+def repository_files() -> list[Path]:
+    """The files a clone has: tracked and new ones that git does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    files = [ROOT / os.fsdecode(name) for name in listed.split(b"\0") if name]
+    return [path for path in files if path.is_file()]
+
+
+def copy_repository(target: Path) -> None:
+    for path in repository_files():
+        relative = path.relative_to(ROOT)
+        if SKIPPED.intersection(relative.parts):
+            continue
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target / relative)
+
+
+def users_of_reference_data(root: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(root))
+        for path in (root / "tests").rglob("test_*.py")
+        if re.search(r"^from tests\.reference import", path.read_text(encoding="utf-8"), re.M)
+    )
+
+
+def test_the_suite_runs_from_a_copy_with_nothing_beside_it(tmp_path):
+    clone = tmp_path / "blindrate"
+    copy_repository(clone)
+    assert not (tmp_path / "shared").exists()
+    users = users_of_reference_data(clone)
+    assert len(users) >= 9, users  # every statistics module that checks published values
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(BLINDRATE_GUARD_SIBLINGS="1", PYTHONDONTWRITEBYTECODE="1")
+
+    def pytest_in_clone(*args: str) -> subprocess.CompletedProcess:
+        # `python -m pytest` puts the clone first on sys.path, ahead of the editable
+        # install of the original checkout.
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+            cwd=clone, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    collected = pytest_in_clone("--collect-only")
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+    assert "error" not in collected.stdout.splitlines()[-1], collected.stdout[-3000:]
+
+    ran = pytest_in_clone(*users, "-x", "-W", "ignore")
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert " passed" in ran.stdout.splitlines()[-1]
+    assert "skipped" not in ran.stdout.splitlines()[-1], ran.stdout[-3000:]
