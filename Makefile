@@ -20,13 +20,18 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-install: $(STAMP)
+install: $(STAMP) .env.local
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# This checkout's development settings (DEBUG on, a SECRET_KEY of its own), written once,
+# so that every manage.py command works here as printed; see config/local.py.
+.env.local: | $(STAMP)
+	$(BIN)/python -m config.local
 
 lint: install
 	$(BIN)/ruff check .

@@ -48,8 +48,14 @@ def _read_env_file(path: Path) -> dict[str, str]:
 
 
 class Environment:
-    def __init__(self, *, env_file: Path | None = None, source=None) -> None:
-        self._values = dict(_read_env_file(env_file)) if env_file else {}
+    """Values from the real environment, then from each file of `env_files` in turn: the
+    first place that has a variable wins."""
+
+    def __init__(self, *, env_files: tuple[Path | None, ...] = (), source=None) -> None:
+        self._values = {}
+        for env_file in reversed(env_files):
+            if env_file:
+                self._values.update(_read_env_file(env_file))
         self._values.update(os.environ if source is None else source)
 
     def _raw(self, name: str) -> str | None:

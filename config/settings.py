@@ -1,16 +1,20 @@
 """blindrate settings, read from the environment with types.
 
 Every variable is listed in `.env.example` and explained in the README's Production
-section. A variable that is missing where it is required, or cannot be parsed, stops the
+section; a checkout's `.env.local` (written by `make install`) turns DEBUG on for
+development. A variable that is missing where it is required, or cannot be parsed, stops the
 start with one line naming it (see `config.environment`).
 """
 
 from pathlib import Path
 
 from config.environment import Environment
+from config.local import local_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = Environment(env_file=BASE_DIR / ".env")
+# The real environment wins, then `.env` (production's file, see .env.example), then the
+# checkout's development settings that `make install` writes (`.env.local`, config.local).
+env = Environment(env_files=(BASE_DIR / ".env", local_env_file()))
 
 # Local state of the embedded default (SQLite file, broker folder, media, the printed login).
 VAR_DIR = env.path("VAR_DIR", default=BASE_DIR / "var")

@@ -3,6 +3,9 @@ production, a fixed test secret, and plain HTTP for the test client."""
 
 import os
 
+# Never the checkout's development settings (.env.local, config.local): processes the
+# tests start inherit this too.
+os.environ["BLINDRATE_LOCAL_ENV"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 

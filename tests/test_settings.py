@@ -89,3 +89,68 @@ def test_a_scale_step_too_small_for_the_range_is_a_clear_problem(db):
 
     study = Study(slug="s", title="t", scale_min=1, scale_max=10, scale_step=1e-313)
     assert settings_problems(study)["scale_step"].startswith("is too small for the range")
+
+
+def test_make_install_writes_the_checkouts_development_settings_once(tmp_path):
+    """`python -m config.local` (what `make install` runs) writes DEBUG on and a generated
+    key, readable by the owner alone, and keeps the file (and its key) on later runs."""
+    local = tmp_path / ".env.local"
+    env = {**os.environ, "BLINDRATE_LOCAL_ENV": str(local)}
+
+    def install() -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "config.local"], cwd=ROOT, env=env, capture_output=True,
+            text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+
+    assert "wrote local settings" in install()
+    first = local.read_text()
+    assert "kept local settings" in install()
+    assert local.read_text() == first
+    assert "DEBUG=true" in first.splitlines()
+    key = next(line for line in first.splitlines() if line.startswith("SECRET_KEY="))
+    assert len(key.removeprefix("SECRET_KEY=")) >= 50
+    assert local.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_checkout_with_development_settings_starts_without_any_variable(tmp_path):
+    local = tmp_path / ".env.local"
+    local.write_text("DEBUG=true\nSECRET_KEY=from-the-local-file-0123456789\n")
+    result = start({"BLINDRATE_LOCAL_ENV": str(local)}, expr="settings.DEBUG, settings.SECRET_KEY")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "from-the-local-file-0123456789"]
+
+
+def test_the_real_environment_wins_over_the_development_settings(tmp_path):
+    """A deployment that sets DEBUG=false still needs a real SECRET_KEY of its own: the
+    checkout's file gives DEBUG=true only where nothing else says otherwise."""
+    local = tmp_path / ".env.local"
+    local.write_text("DEBUG=true\nSECRET_KEY=from-the-local-file-0123456789\n")
+    result = start(
+        {"BLINDRATE_LOCAL_ENV": str(local), "DEBUG": "false", "SECRET_KEY": "k" * 50},
+        expr="settings.DEBUG, settings.SECRET_KEY",
+    )
+    assert result.stdout.split() == ["False", "k" * 50]
+
+
+def test_without_development_settings_a_missing_key_still_stops_the_start():
+    result = start({"BLINDRATE_LOCAL_ENV": ""})
+    assert result.returncode == 1
+    assert "SECRET_KEY: required when DEBUG is off" in result.stderr
+
+
+def test_dot_env_wins_over_the_development_settings(tmp_path):
+    """Production's `.env` comes before `.env.local`: a checkout that later holds a real
+    `.env` with DEBUG=false never runs with the development file's DEBUG=true."""
+    from config.environment import Environment
+
+    production, development = tmp_path / ".env", tmp_path / ".env.local"
+    production.write_text("DEBUG=false\nSECRET_KEY=production-key\n")
+    development.write_text("DEBUG=true\nSECRET_KEY=development-key\nLOG_LEVEL=DEBUG\n")
+    env = Environment(env_files=(production, development), source={})
+    assert env.bool("DEBUG", default=True) is False
+    assert env.str("SECRET_KEY", default="") == "production-key"
+    assert env.str("LOG_LEVEL", default="INFO") == "DEBUG"
+    assert Environment(env_files=(production, development), source={"DEBUG": "true"}).bool(
+        "DEBUG", default=False
+    )
