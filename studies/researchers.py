@@ -9,6 +9,8 @@ from django.db import transaction
 
 RESEARCHERS_GROUP = "Researchers"
 RESEARCHER_APPS = ("studies", "ratings", "analysis")
+# The owner of the demo studies, whose login `make run` prints (see the researcher command).
+DEMO_RESEARCHER = "researcher"
 
 
 @transaction.atomic
@@ -20,20 +22,22 @@ def researchers_group_ensure() -> AuthGroup:
 
 
 @transaction.atomic
-def researcher_ensure(
-    *, username: str, email: str = "", with_password: bool = False
-) -> tuple[object, str | None]:
-    """Return the researcher, made if missing; with `with_password`, a researcher who cannot
-    log in yet gets a random password, returned once."""
+def researcher_ensure(*, username: str, email: str = "") -> tuple[object, bool]:
+    """Return the researcher and whether they were made now. A new one cannot log in until
+    `researcher_password_new` gives them a password; an existing one keeps theirs."""
     users = get_user_model()
-    user, _ = users.objects.get_or_create(username=username, defaults={"email": email})
-    password = None
-    if with_password and not user.has_usable_password():
-        password = secrets.token_urlsafe(12)
-        user.set_password(password)
-    elif not user.password:
+    user, created = users.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
         user.set_unusable_password()
     user.is_staff = True
     user.save()
     user.groups.add(researchers_group_ensure())
-    return user, password
+    return user, created
+
+
+def researcher_password_new(user) -> str:
+    """Give the researcher a new random password and return it (the only time it is seen)."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return password

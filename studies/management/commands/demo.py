@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from studies.demo import demo_build
-from studies.researchers import researcher_ensure
+from studies.researchers import DEMO_RESEARCHER, researcher_ensure
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--raters", type=int, default=60, help="simulated raters (60)")
         parser.add_argument("--seed", type=int, default=20261128, help="simulation seed")
-        parser.add_argument("--owner", default="researcher", help="researcher who owns them")
+        parser.add_argument("--owner", default=DEMO_RESEARCHER, help="researcher who owns them")
 
     def handle(self, *args, raters: int, seed: int, owner: str, **options):
         if raters < 1:
