@@ -9,6 +9,10 @@
   taken for dead.
 - `BLINDRATE_ANALYSIS_MAX_ATTEMPTS` (2): how many times a run may start; a dead worker's run
   is queued again until then, and failed after.
+- `BLINDRATE_ANALYSIS_QUEUED_SECONDS` (900 s): how long a run may wait for a worker after
+  its task was sent; then the task is sent once more, and after a second wait the run
+  fails (the message was lost: the broker restarted without persistence or was flushed,
+  or no worker of this deployment reads the queue).
 - `BLINDRATE_ANALYSIS_PROGRESS_DELAY` (0 s): for tests only, a sleep at each progress
   report, so that a test can kill a worker in the middle of a run.
 """
@@ -21,6 +25,7 @@ DEFAULTS = {
     "HEARTBEAT_SECONDS": 10.0,
     "STALE_SECONDS": 120.0,
     "MAX_ATTEMPTS": 2,
+    "QUEUED_SECONDS": 900.0,
     "PROGRESS_DELAY": 0.0,
 }
 

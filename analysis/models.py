@@ -7,6 +7,7 @@ run's id, and the worker writes progress, the results document and the plots bac
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from studies.models import Study
 
@@ -45,6 +46,12 @@ class AnalysisRun(models.Model):
     # Storage names under MEDIA_ROOT/analysis/<run id>/: [{"key", "title", "file"}].
     plots = models.JSONField(default=list, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(
+        default=timezone.now, help_text="When its task was last sent to the workers."
+    )
+    sends = models.PositiveSmallIntegerField(
+        default=1, help_text="How many times its task was sent while it waited for a worker."
+    )
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="How many times a worker started this run."
     )

@@ -11,9 +11,15 @@ Dead workers: a `running` run whose heartbeat is older than
 time limit). `analysis_reap_stale` queues it again once, because the usual cause is a
 deploy or restart that a second try survives; a run that has already had
 `BLINDRATE_ANALYSIS_MAX_ATTEMPTS` starts is marked failed instead, so an analysis that
-kills its worker (out of memory) does not take down worker after worker. Reaping runs when
-an analysis is started, when a results page is shown, while `analyze --wait` waits, and
-when a worker starts (Celery's `worker_ready`, see config/celery.py).
+kills its worker (out of memory) does not take down worker after worker.
+
+Lost messages: a `queued` run that no worker took within `BLINDRATE_ANALYSIS_QUEUED_SECONDS`
+of its task being sent (the broker restarted without persistence or was flushed, or a
+worker of another deployment took the message) has its task sent once more; after a
+second such wait it is failed with a message saying why. A duplicate message is harmless:
+only one worker can claim a queued run. Reaping runs when an analysis is started, when a
+results page is shown, while `analyze --wait` waits, and when a worker starts (Celery's
+`worker_ready`, see config/celery.py).
 
 The engine (NumPy, SciPy) and the plots (matplotlib) are imported where a job uses them,
 so web processes, which only start and show runs, never load them.
@@ -50,6 +56,14 @@ WORKER_STOPPED = (
     "the analysis again; if it fails the same way, read the worker's log."
 )
 REQUEUED_STAGE = "queued again: the worker stopped during start {attempts}"
+QUEUE_LOST = (
+    "No worker took the run within {seconds:g} s of its task being sent, {sends} times: the "
+    "message was probably lost (the broker restarted without persistence or was flushed) "
+    "or no worker of this deployment reads the queue. Check the workers with "
+    "`manage.py check_worker`, then start the analysis again."
+)
+RESENT_STAGE = "waiting for a worker: task sent again after {seconds:g} s"
+MAX_SENDS = 2
 TIME_LIMIT = (
     "The analysis took longer than its time limit of {seconds:g} s "
     "(BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT) and was stopped."
@@ -134,8 +148,13 @@ def analysis_start(*, study: Study, user=None, **params) -> AnalysisRun:
 
 
 def analysis_reap_stale(*, now=None) -> list[int]:
-    """Queue again, or fail, the runs whose worker stopped; return their ids."""
+    """Queue again, or fail, the runs whose worker stopped, and send again, or fail, the
+    queued runs that no worker took; return their ids."""
     now = now or timezone.now()
+    return _reap_silent_running(now) + _reap_unclaimed_queued(now)
+
+
+def _reap_silent_running(now) -> list[int]:
     stale_seconds = float(analysis_setting("STALE_SECONDS"))
     max_attempts = int(analysis_setting("MAX_ATTEMPTS"))
     limit = now - timedelta(seconds=stale_seconds)
@@ -158,6 +177,8 @@ def analysis_reap_stale(*, now=None) -> list[int]:
                     stage=REQUEUED_STAGE.format(attempts=run.attempts),
                     percent=0,
                     task_id=run.task_id,
+                    sent_at=now,
+                    sends=1,
                 )
                 if changed:
                     _enqueue(run)
@@ -169,6 +190,39 @@ def analysis_reap_stale(*, now=None) -> list[int]:
             )
         if changed:
             logger.warning("analysis run %s: worker stopped during the run; reaped", run.pk)
+            reaped.append(run.pk)
+    return reaped
+
+
+def _reap_unclaimed_queued(now) -> list[int]:
+    waited = float(analysis_setting("QUEUED_SECONDS"))
+    limit = now - timedelta(seconds=waited)
+    unclaimed = AnalysisRun.objects.filter(status=AnalysisRun.Status.QUEUED, sent_at__lt=limit)
+    reaped = []
+    for run in unclaimed.only("id", "sends", "task_id"):
+        # As above: a worker's claim or another reaper in between wins.
+        still_unclaimed = AnalysisRun.objects.filter(
+            pk=run.pk, status=AnalysisRun.Status.QUEUED, sends=run.sends, sent_at__lt=limit
+        )
+        if run.sends < MAX_SENDS:
+            with transaction.atomic():
+                run.task_id = str(uuid.uuid4())
+                changed = still_unclaimed.update(
+                    task_id=run.task_id,
+                    sent_at=now,
+                    sends=F("sends") + 1,
+                    stage=RESENT_STAGE.format(seconds=waited),
+                )
+                if changed:
+                    _enqueue(run)
+        else:
+            changed = still_unclaimed.update(
+                status=AnalysisRun.Status.FAILED,
+                error=QUEUE_LOST.format(seconds=waited, sends=run.sends),
+                finished_at=now,
+            )
+        if changed:
+            logger.warning("analysis run %s: no worker took its task; reaped", run.pk)
             reaped.append(run.pk)
     return reaped
 

@@ -132,12 +132,14 @@ else:
         "store_processed": False,
     }
 # Analysis jobs (see analysis/conf.py): time limits, heartbeat, when a silent run's
-# worker is taken for dead, and how often such a run is retried.
+# worker is taken for dead, how often such a run is retried, and how long a queued run
+# waits for a worker before its task is sent again (then failed).
 BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=900, minimum=1)
 BLINDRATE_ANALYSIS_TIME_LIMIT = env.int("ANALYSIS_TIME_LIMIT", default=960, minimum=1)
 BLINDRATE_ANALYSIS_HEARTBEAT_SECONDS = env.int("ANALYSIS_HEARTBEAT_SECONDS", default=10, minimum=1)
 BLINDRATE_ANALYSIS_STALE_SECONDS = env.int("ANALYSIS_STALE_SECONDS", default=120, minimum=5)
 BLINDRATE_ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=2, minimum=1)
+BLINDRATE_ANALYSIS_QUEUED_SECONDS = env.int("ANALYSIS_QUEUED_SECONDS", default=900, minimum=5)
 if BLINDRATE_ANALYSIS_TIME_LIMIT <= BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT:
     env.fail("ANALYSIS_TIME_LIMIT", "must be above ANALYSIS_SOFT_TIME_LIMIT")
 CELERY_TASK_IGNORE_RESULT = True

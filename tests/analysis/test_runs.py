@@ -333,3 +333,73 @@ def test_a_study_with_one_group_and_identical_scores_succeeds_with_nulls_and_rea
     (claim,) = document["claims"]
     assert claim["verdict"] is None and claim["reasons"]
     assert len(run.plots) == 3
+
+
+def lose_message(run: AnalysisRun, *, seconds_ago: float, sends: int = 1) -> None:
+    """The state a run is left in when the broker lost its task: still queued, sent long ago.
+    (A real lost message is in test_worker_analysis.py; here only the state matters.)"""
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        sent_at=timezone.now() - timezone.timedelta(seconds=seconds_ago), sends=sends
+    )
+
+
+@pytest.mark.django_db
+def test_a_queued_run_that_no_worker_took_is_sent_again_and_then_succeeds(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_QUEUED_SECONDS = 300
+    run = start(study, django_capture_on_commit_callbacks)
+    lose_message(run, seconds_ago=301)
+    old_task = run.task_id
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.analysis_reap_stale() == [run.pk]
+    assert len(callbacks) == 1, "its task is sent once more"
+
+    run.refresh_from_db()
+    assert (run.status, run.sends) == (AnalysisRun.Status.QUEUED, 2)
+    assert run.task_id != old_task
+    assert "sent again" in run.stage
+    assert timezone.now() - run.sent_at < timezone.timedelta(seconds=30)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.analysis_reap_stale() == [], "not again before another full wait"
+    assert not callbacks
+
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (AnalysisRun.Status.SUCCEEDED, 1)
+
+
+@pytest.mark.django_db
+def test_a_queued_run_lost_twice_fails_saying_why(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_QUEUED_SECONDS = 300
+    run = start(study, django_capture_on_commit_callbacks)
+    lose_message(run, seconds_ago=301, sends=2)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.analysis_reap_stale() == [run.pk]
+    assert not callbacks, "nothing is sent for a failed run"
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.FAILED
+    assert run.error == services.QUEUE_LOST.format(seconds=300, sends=2)
+    assert "message was probably lost" in run.error and "check_worker" in run.error
+    assert run.finished_at is not None
+    # A late message of the failed run finds nothing to claim.
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (AnalysisRun.Status.FAILED, 0)
+
+
+@pytest.mark.django_db
+def test_a_queued_run_within_its_wait_is_left_alone(
+    study, settings, django_capture_on_commit_callbacks
+):
+    settings.BLINDRATE_ANALYSIS_QUEUED_SECONDS = 300
+    run = start(study, django_capture_on_commit_callbacks)
+    lose_message(run, seconds_ago=200)
+    assert services.analysis_reap_stale() == []
+    run.refresh_from_db()
+    assert (run.status, run.sends) == (AnalysisRun.Status.QUEUED, 1)

@@ -42,12 +42,32 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}/{db['NAME']}"
 
 
+def queue_of(tmp_path: Path) -> str:
+    """A queue of the test's own: on a shared Redis no other worker can take its tasks."""
+    return "analysis-test-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
+
+
+def broker_lose_everything(tmp_path: Path) -> int:
+    """What a broker restarted without persistence (or flushed) does to the test's queue:
+    every waiting message is gone. Returns how many were dropped."""
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        dropped = client.llen(queue_of(tmp_path))
+        client.delete(queue_of(tmp_path))
+        return dropped
+    messages = list((tmp_path / "broker" / "queue").glob("*"))
+    for message in messages:
+        message.unlink()
+    return len(messages)
+
+
 def environment(tmp_path: Path, **analysis_settings) -> dict[str, str]:
     """Subprocess environment: the test database, a broker folder of the test's own, the
     test's media folder, and the analysis settings given (as a settings module)."""
     module = f"worker_settings_{len(list(tmp_path.glob('worker_settings_*.py')))}"
-    # A queue of the test's own: on a shared Redis no other worker can take its tasks.
-    queue = "analysis-test-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
+    queue = queue_of(tmp_path)
     lines = [
         "from config.settings import *  # noqa: F403",
         f"CELERY_TASK_DEFAULT_QUEUE = {queue!r}",
@@ -177,3 +197,28 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_fore
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
     assert run.attempts == 2
+
+
+def test_a_run_whose_message_the_broker_lost_is_sent_again_and_finishes(researcher, tmp_path):
+    """The broker loses the queued task (Redis restarted without persistence, or flushed);
+    a starting worker finds the run still queued past its wait, sends it again, runs it."""
+    closed_study(researcher)
+    env = environment(tmp_path, QUEUED_SECONDS=2.0)
+
+    started = manage(env, "analyze", "poems", "--json")
+    assert started.returncode == 0, started.stderr
+    run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
+    assert run.status == AnalysisRun.Status.QUEUED
+    assert broker_lose_everything(tmp_path) == 1, "the task was waiting in the broker"
+    time.sleep(3)
+
+    with worker(env):
+        wait_for(
+            lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
+            seconds=120,
+            what="the run to end",
+        )
+
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    assert (run.sends, run.attempts) == (2, 1)
