@@ -2,22 +2,31 @@
 
 Each simulated rater has a leniency (some score everything higher), each sample a quality
 of its own, and every score adds noise and is rounded to the scale: the structure the
-analysis's mixed model expects from real raters. Samples are handed out as the real
-assignment does: balanced across groups per rater, fewest ratings first, ties broken by
-the rater's seeded shuffle, attention checks never first.
+analysis's mixed model expects from real raters. A few raters are careless (they score at
+random, attention checks included) and a few are speeders (seconds per item).
+
+What each rater is given is not simulated: they consent, get their items and submit their
+scores through the same services a live rater's requests call (`ratings.services`), with
+a fake clock that advances by the simulated reading time. So the assignment rule, the
+slots, the attention checks and the screen-out are the real ones, and a simulated study
+holds exactly the rows live raters with the same seeds and scores would leave.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from ratings.models import Assignment, Participant, Rating
-from ratings.services import sample_loads_recount
-from studies import design
+from ratings import services
+from ratings.models import Participant
 from studies.models import Sample, Study
+
+# Simulated raters arrive this far apart and are driven one after the other; the last one
+# arrives a day before the simulation runs, so no time in the study lies in the future.
+ARRIVAL_GAP = timedelta(minutes=7)
+READING_INSTRUCTIONS = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -32,108 +41,106 @@ class RaterModel:
     speeder_share: float = 0.05
 
 
-def _plan(rng, pool: dict[str, list[Sample]], counts: dict[int, int], per_rater: int):
-    """One rater's samples by the assignment rule: the group this rater has seen least,
-    then the sample with the fewest ratings, ties broken by the rater's seeded shuffle."""
-    candidates = [sample for samples in pool.values() for sample in samples]
-    ties = dict(zip((s.id for s in candidates), rng.permutation(len(candidates)), strict=True))
-    seen = dict.fromkeys(pool, 0)
-    chosen: list[Sample] = []
-    while len(chosen) < per_rater and candidates:
-        sample = min(candidates, key=lambda s: (seen[s.group.key], counts[s.id], ties[s.id]))
-        candidates.remove(sample)
-        seen[sample.group.key] += 1
-        counts[sample.id] += 1
-        chosen.append(sample)
-    return chosen
+@dataclass(frozen=True)
+class _Rater:
+    """One simulated rater's traits, drawn when they arrive."""
+
+    seed: int
+    careless: bool
+    speeder: bool
+    leniency: float
+
+    @classmethod
+    def draw(cls, rng, model: RaterModel) -> "_Rater":
+        return cls(
+            seed=int(rng.integers(0, 2**62)),
+            careless=bool(rng.random() < model.careless_share),
+            speeder=bool(rng.random() < model.speeder_share),
+            leniency=float(rng.normal(0, model.leniency_sd)),
+        )
+
+
+class _Simulation:
+    """The study's scale, criteria and samples, read once, and the one generator every
+    random number comes from, drawn in a fixed order: the samples' qualities (by id), then
+    rater by rater their traits and, item by item, the reading time, the score of each
+    criterion and the guess."""
+
+    def __init__(self, *, study: Study, model: RaterModel, rng: np.random.Generator) -> None:
+        self.study, self.model, self.rng = study, model, rng
+        self.samples = {s.pk: s for s in study.samples.select_related("group").order_by("pk")}
+        self.quality = {
+            pk: float(rng.normal(0, model.quality_sd))
+            for pk, sample in self.samples.items()
+            if not sample.is_attention_check
+        }
+        self.criteria = [criterion["key"] for criterion in study.criteria]
+        self.labels = sorted(study.guess_labels or {}) if study.ask_source_guess else []
+        self.steps = round((study.scale_max - study.scale_min) / study.scale_step)
+
+    def on_scale(self, raw: float) -> float:
+        study = self.study
+        steps = min(self.steps, max(0, round((raw - study.scale_min) / study.scale_step)))
+        return float(study.scale_min + steps * study.scale_step)
+
+    def score(self, rater: _Rater, sample: Sample) -> float:
+        """A careless rater's score is uniform over the scale's steps (so they fail
+        attention checks at random); an attentive rater gives a check its lowest expected
+        score, and a sample its group's mean plus their leniency, its quality and noise."""
+        if rater.careless:
+            return self.on_scale(self.study.scale_min + self.rng.integers(0, self.steps + 1)
+                                 * self.study.scale_step)  # fmt: skip
+        if sample.is_attention_check:
+            return float(sample.expected_min)
+        true = self.model.group_means.get(sample.group.key, 6.0)
+        noise = self.rng.normal(0, self.model.noise_sd)
+        return self.on_scale(true + rater.leniency + self.quality[sample.pk] + noise)
+
+    def rate(self, participant: Participant, rater: _Rater, clock: datetime) -> int:
+        """Drive one participant through the services of the rating page, its GET and then
+        its POSTs, until the service says they are done; return the ratings stored."""
+        study, rng = self.study, self.rng
+        stored = 0
+        assignment = services.assignment_next(participant=participant, study=study, now=clock)
+        while assignment is not None:
+            sample = self.samples[assignment.sample_id]
+            seconds = rng.uniform(1.5, 4) if rater.speeder else rng.lognormal(np.log(22), 0.5)
+            values = {key: f"{self.score(rater, sample):g}" for key in self.criteria}
+            guess = self.labels[int(rng.integers(len(self.labels)))] if self.labels else ""
+            clock += timedelta(seconds=float(seconds))
+            submitted, assignment = services.rating_submit_and_next(
+                participant=participant, item=assignment.token, values=values, guess=guess,
+                study=study, now=clock,
+            )  # fmt: skip
+            stored += 0 if submitted.repeated else len(values)
+        return stored
 
 
 @transaction.atomic
 def study_simulate_raters(*, study: Study, raters: int, seed: int, model: RaterModel) -> int:
-    """Add `raters` simulated participants with their ratings; return the ratings made."""
+    """Add up to `raters` simulated participants, who rate until the rule says they are
+    done; return the ratings stored. Like the welcome page, it takes no one once no sample
+    has a free slot. The same seed on the same study gives the same rows."""
     if study.status != Study.Status.OPEN:
         raise ValueError(f"study {study.slug} must be open to take ratings")
-    rng = np.random.default_rng(seed)
-    samples = list(study.samples.select_related("group").order_by("id"))
-    regular = [s for s in samples if not s.is_attention_check]
-    checks = [s for s in samples if s.is_attention_check]
-    pool: dict[str, list[Sample]] = {}
-    for sample in regular:
-        pool.setdefault(sample.group.key, []).append(sample)
-    quality = {s.id: rng.normal(0, model.quality_sd) for s in regular}
-    counts = {s.id: 0 for s in regular}
-    criterion = study.criteria[0]["key"]
-    n_checks = round(study.samples_per_rater * study.attention_check_rate) if checks else 0
-    per_rater = max(1, study.samples_per_rater - n_checks)
-    start = timezone.now() - timedelta(days=3)
-
-    participants, plans = [], []
+    simulation = _Simulation(study=study, model=model, rng=np.random.default_rng(seed))
+    start = timezone.now() - timedelta(days=1) - ARRIVAL_GAP * raters
+    stored = 0
     for index in range(raters):
-        plan = _plan(rng, pool, counts, per_rater)
-        picked = [checks[i] for i in rng.permutation(len(checks))[:n_checks]]
-        for check in picked:
-            plan.insert(int(rng.integers(1, len(plan) + 1)), check)
-        careless = rng.random() < model.careless_share
-        participants.append(
-            Participant(
-                study=study,
-                seed=int(rng.integers(0, 2**62)),
-                consented_at=start + timedelta(minutes=7 * index),
-                is_simulated=True,
-            )
-        )
-        plans.append((plan, careless, rng.normal(0, model.leniency_sd)))
-    Participant.objects.bulk_create(participants)
-
-    assignments, scores = [], []
-    for participant, (plan, careless, leniency) in zip(participants, plans, strict=True):
-        clock = participant.consented_at + timedelta(seconds=60)
-        speeder = rng.random() < model.speeder_share
-        failed = 0
-        for position, sample in enumerate(plan, start=1):
-            seconds = float(rng.uniform(1.5, 4) if speeder else rng.lognormal(np.log(22), 0.5))
-            if sample.is_attention_check:
-                if careless:
-                    score = float(rng.integers(int(study.scale_min), int(study.scale_max) + 1))
-                else:
-                    score = float(sample.expected_min)
-                failed += not (sample.expected_min <= score <= sample.expected_max)
-            else:
-                true = model.group_means.get(sample.group.key, 6.0)
-                raw = true + leniency + quality[sample.id] + rng.normal(0, model.noise_sd)
-                if careless:
-                    raw = rng.uniform(study.scale_min, study.scale_max)
-                steps = round((raw - study.scale_min) / study.scale_step)
-                score = study.scale_min + steps * study.scale_step
-                score = float(min(study.scale_max, max(study.scale_min, score)))
-            problem = design.score_problem(study, score)
-            if problem:
-                raise ValueError(f"simulated score {score} {problem}")
-            assignments.append(
-                Assignment(
-                    participant=participant,
-                    sample=sample,
-                    position=position,
-                    served_at=clock,
-                    lease_expires_at=clock + timedelta(minutes=study.lease_minutes),
-                    submitted_at=clock + timedelta(seconds=seconds),
-                    holds_slot=not sample.is_attention_check,
-                )
-            )
-            scores.append((score, seconds))
-            clock += timedelta(seconds=seconds + 2)
-        failed_out = n_checks and failed >= study.attention_fail_limit
-        participant.status = (
-            Participant.Status.SCREENED_OUT if failed_out else Participant.Status.COMPLETED
-        )
-        participant.finished_at = clock
-        participant.flags = {"simulated": {"careless": bool(careless), "speeder": bool(speeder)}}
-    Participant.objects.bulk_update(participants, ["status", "finished_at", "flags"])
-    Assignment.objects.bulk_create(assignments, batch_size=2000)
-    ratings = [
-        Rating(assignment=a, criterion=criterion, score=score, seconds=seconds)
-        for a, (score, seconds) in zip(assignments, scores, strict=True)
-    ]
-    Rating.objects.bulk_create(ratings, batch_size=2000)
-    sample_loads_recount(study=study)
-    return len(ratings)
+        arrival = start + ARRIVAL_GAP * index
+        if not services.study_has_room(study=study, now=arrival):
+            break
+        rater = _Rater.draw(simulation.rng, model)
+        participant = services.participant_consent(study=study, is_simulated=True)
+        # The consent service draws a secret seed, as it must for a live rater; a simulated
+        # one takes the seed (and the time) of the simulation before their first item.
+        Participant.objects.filter(pk=participant.pk).update(seed=rater.seed, consented_at=arrival)
+        participant.seed, participant.consented_at = rater.seed, arrival
+        stored += simulation.rate(participant, rater, arrival + READING_INSTRUCTIONS)
+        participant.refresh_from_db(fields=["flags"])
+        participant.flags = {
+            **participant.flags,
+            "simulated": {"careless": rater.careless, "speeder": rater.speeder},
+        }
+        participant.save(update_fields=["flags"])
+    return stored

@@ -1,5 +1,7 @@
 """`manage.py demo` builds the seed-claim studies once, through the real services."""
 
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 
@@ -52,7 +54,22 @@ def test_simulated_raters_give_integer_scores_from_1_to_10_with_rater_and_sample
     call_command("demo", raters=40, seed=11)
     ratings = Rating.objects.filter(assignment__participant__study__slug="seed-claim-simulated")
     scores = list(ratings.values_list("score", flat=True))
-    assert len(scores) == 40 * 18
+    # Every rater who completed rated 18 items; a rater screened out stopped at the
+    # attention check that reached the limit.
+    rated = Counter(ratings.values_list("assignment__participant", flat=True))
+    twin = Participant.objects.filter(study__slug="seed-claim-simulated")
+    assert twin.count() == 40 and len(scores) == sum(rated.values())
+    assert twin.filter(status="completed").count() > 30
+    for participant in twin:
+        if participant.status == "completed":
+            assert rated[participant.pk] == 18
+        else:
+            assert participant.status == "screened_out" and rated[participant.pk] <= 18
+            last = participant.assignments.order_by("position").last()
+            assert last.sample.is_attention_check
+            assert (
+                not last.sample.expected_min <= last.ratings.get().score <= last.sample.expected_max
+            )
     assert all(score == int(score) and 1 <= score <= 10 for score in scores)
     assert len(set(scores)) >= 6
     # Leniency: raters' own means spread more than noise alone would give them.
@@ -63,17 +80,23 @@ def test_simulated_raters_give_integer_scores_from_1_to_10_with_rater_and_sample
         by_rater.setdefault(participant, []).append(score)
     means = sorted(sum(v) / len(v) for v in by_rater.values())
     assert means[-1] - means[0] > 1.5
-    # Every rater saw the three groups in balance.
-    for participant in Participant.objects.filter(study__slug="seed-claim-simulated"):
-        groups = list(
-            participant.assignments.filter(sample__is_attention_check=False).values_list(
-                "sample__group__key", flat=True
-            )
-        )
-        per_group = [groups.count(key) for key in ("human", "ai", "collaboration")]
-        assert max(per_group) - min(per_group) <= 1
+    # No sample rated more often than the study asks; every rater who completed saw the
+    # three groups in balance.
+    target = Study.objects.get(slug="seed-claim-simulated").ratings_per_sample
+    regular = ratings.filter(assignment__sample__is_attention_check=False)
+    per_sample = Counter(regular.values_list("assignment__sample", flat=True))
+    assert max(per_sample.values()) <= target
+    for participant in twin:
         first = participant.assignments.order_by("position").first()
         assert not first.sample.is_attention_check
+        if participant.status == "completed":
+            groups = list(
+                participant.assignments.filter(sample__is_attention_check=False).values_list(
+                    "sample__group__key", flat=True
+                )
+            )
+            per_group = [groups.count(key) for key in ("human", "ai", "collaboration")]
+            assert max(per_group) - min(per_group) <= 1
 
 
 @pytest.mark.django_db
