@@ -1,5 +1,6 @@
-"""The demo: the seed article's claims as a study open for rating, and a closed twin with
-simulated raters, both built through the same services and importer a researcher uses."""
+"""The demo: the seed article's claims as a study open for rating, a closed twin with
+simulated raters, and an empty draft to try an import on (the README's `my-study`), all
+built through the same services and importer a researcher uses."""
 
 import json
 import math
@@ -15,6 +16,7 @@ from studies.models import Study
 
 SEED_SLUG = "seed-claim"
 SIMULATED_SLUG = "seed-claim-simulated"
+DRAFT_SLUG = "my-study"
 CLAIM_SOURCE = (
     "Seed article: 'human-AI collaboration scores 8.5/10, human-only 6.5/10, AI-only 4.5/10'"
 )
@@ -107,6 +109,19 @@ def demo_build(*, owner, raters: int, seed: int) -> list[str]:
     else:
         _build_study(owner=owner, slug=SEED_SLUG, title="Does collaboration write better?")
         said.append(f"{SEED_SLUG}: created and opened for rating")
+    if Study.objects.filter(slug=DRAFT_SLUG).exists():
+        said.append(f"{DRAFT_SLUG}: exists, left as it is")
+    else:
+        services.study_create(
+            owner=owner,
+            slug=DRAFT_SLUG,
+            title="My study (a draft: import samples, then open it)",
+            instructions=INSTRUCTIONS,
+            consent_text=CONSENT,
+            groups=GROUPS,
+            claims=[{**claim, "source": CLAIM_SOURCE} for claim in DIFFERENCES],
+        )
+        said.append(f"{DRAFT_SLUG}: created as a draft with no samples, to import into")
     existing = Study.objects.filter(slug=SIMULATED_SLUG).first()
     if existing is not None:
         said.append(f"{SIMULATED_SLUG}: exists, left as it is")

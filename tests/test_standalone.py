@@ -3,33 +3,11 @@ copy of the repository in an empty folder, with nothing (no `../shared`) beside 
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SKIPPED = {".git", ".venv", "var", "__pycache__", ".pytest_cache", ".ruff_cache", "node_modules",
-           "test-artifacts", "build"}  # fmt: skip
-
-
-def repository_files() -> list[Path]:
-    """The files a clone has: tracked and new ones that git does not ignore."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    files = [ROOT / os.fsdecode(name) for name in listed.split(b"\0") if name]
-    return [path for path in files if path.is_file()]
-
-
-def copy_repository(target: Path) -> None:
-    for path in repository_files():
-        relative = path.relative_to(ROOT)
-        if SKIPPED.intersection(relative.parts):
-            continue
-        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target / relative)
+from tests.checkout import checkout_copy
 
 
 def users_of_reference_data(root: Path) -> list[str]:
@@ -41,8 +19,7 @@ def users_of_reference_data(root: Path) -> list[str]:
 
 
 def test_the_suite_runs_from_a_copy_with_nothing_beside_it(tmp_path):
-    clone = tmp_path / "blindrate"
-    copy_repository(clone)
+    clone = checkout_copy(tmp_path / "blindrate")
     assert not (tmp_path / "shared").exists()
     users = users_of_reference_data(clone)
     assert len(users) >= 9, users  # every statistics module that checks published values

@@ -46,6 +46,10 @@ def test_demo_makes_the_open_study_and_its_closed_simulated_twin(capsys):
             assert keys == {"human", "ai", "collaboration"}, brief.key
         assert not study.samples.exclude(source_warnings=[]).exists()
     assert seed.owner.username == "researcher" and seed.owner.is_staff
+    draft = Study.objects.get(slug="my-study")
+    assert (draft.status, draft.owner) == ("draft", seed.owner)
+    assert not draft.samples.exists()
+    assert set(draft.groups.values_list("key", flat=True)) == {"human", "ai", "collaboration"}
     assert not Participant.objects.filter(study=seed).exists()
 
 

@@ -6,8 +6,9 @@ from studies.researchers import DEMO_RESEARCHER, researcher_ensure
 
 class Command(BaseCommand):
     help = (
-        "Create the seed-claim demo: 'seed-claim' open for rating and 'seed-claim-simulated' "
-        "closed with simulated raters. Studies that exist are left alone."
+        "Create the demo: 'seed-claim' open for rating, 'seed-claim-simulated' "
+        "closed with simulated raters, and 'my-study', an empty draft to import into. "
+        "Studies that exist are left alone."
     )
 
     def add_arguments(self, parser):
