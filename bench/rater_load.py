@@ -1,230 +1,789 @@
-"""Rater load: gunicorn + PostgreSQL on loopback, C concurrent simulated raters running
-consent -> rate -> ... -> done over real HTTP.
+"""Rater load, open-loop: gunicorn + PostgreSQL on loopback, raters who read before they rate.
 
-Prints ratings/s and p50/p95/p99 of one rating cycle (the rating POST, which answers with
-the next page; after the last item, its redirect to the done page too),
-and, in the same run on the same server, the same figures for a trivial Django view
-(/healthz/), with the ratio. Target on a 2-core machine: at 50 concurrent raters the rating
-cycle reaches at least half the trivial view's throughput, with p99 under 100 ms.
+Raters post their ratings at a steady offered rate, whatever the server's speed: the send
+times come from the arrival process, not from the answers. For each offered rate (25, 50,
+100, 150 and 200 ratings/s by default) the bench prints the latency of every rating POST
+(p50, p99), the rate achieved, and the highest rate held with p99 under 200 ms (target:
+at least 100 ratings/s, about 2,000 raters at once who each take 20 s per item).
 
-It also measures the floor of a rating request in this stack (bench/floor/floor_urls.py):
-the same CSRF-checked POST and rating template with one database round trip and none of
-the rating's work. No implementation of the rating page on this server can beat it. The
-server runs with bench/floor/floor_settings.py: the platform's settings and URLs, with
-that one URL in front.
+How. The POSTs of one rate are a Poisson process of that rate, drawn in advance. Each goes
+to a rater picked at random among those with no request in flight, out of a pool of
+rate x think raters (think: --think, 10 s), so each rater posts on average once every
+`think` seconds with exponential gaps while it reads: for the server, the same stream as
+that many independent raters. Every rater is a browser of its own (its cookies, its own
+connection, reopened when the server has closed it). A rater whose POST answers with the
+done page follows the redirect and leaves; a new rater arrives in its place (welcome,
+consent, first item) while the rate runs, as real arrivals would. The pool carries over
+from one rate to the next and grows with it; raters are added between rates, unmeasured.
 
-    .venv/bin/python bench/rater_load.py [--concurrency 50] [--seconds 20]
+Latency is measured from the POST's scheduled send time (a slow server or a late client
+cannot hide queueing: no coordinated omission), and from the moment it was sent. A rate
+is held when no POST failed and the p99 from the scheduled time is under 200 ms; the
+highest rate held is the highest of an unbroken run of held rates from the lowest. The
+rate achieved counts the answers that arrived within the rate's window. The client shares
+the machine with the server: its lateness (sent minus scheduled) and its CPU are printed
+with every rate; a p99 lateness over 20 ms is flagged, as the client could not keep up.
 
-It creates (and drops) the database `blindrate_bench` on the local PostgreSQL server.
+The kind of next item (each group, attention check, done page) is never visible to the
+rater; the bench records the item token each POST's answer shows and looks it up in the
+database afterwards. A last short run at --kinds-rate hands the POSTs to the raters that
+are furthest through the study, with a short think time, so that enough POSTs answer
+with the done page to compare medians at one rate. Queries per rating: one participant
+through the whole study with Django's test client in this process, counting what Django
+sees (CaptureQueriesContext) and what the driver sends (psycopg's cursor executes and
+commits).
+
+Reference lines, in the same run at the same offered rates: a trivial Django view
+(/healthz/: no database) and the floor of a rating request in this stack
+(bench/floor/floor_urls.py: the same CSRF-checked POST and rating template with one
+query and none of the rating's work). The server runs with bench/floor/floor_settings.py.
+
+    .venv/bin/python bench/rater_load.py [--rates 25,50,100,150,200] [--seconds 30]
+        [--think 10] [--workers 3] [--worker-class sync|gthread] [--database blindrate_bench]
+
+Bounded: about 5 to 6 minutes with the defaults. It only talks to 127.0.0.1, and creates
+(and drops) the database --database on the local PostgreSQL server. The figures vary with
+whatever else runs on the machine: the load average and the machine's busy CPU are printed
+with each rate.
 """
 
 import argparse
-import http.client
+import asyncio
 import os
+import random
 import re
+import resource
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
-import threading
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+HOST = "127.0.0.1"
+SLUG = "load"
+GROUPS = ("human", "ai", "collaboration")
 ITEM = re.compile(r'name="item" value="([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-SETUP = """
-from studies import services
-from studies.importing import samples_import
-from studies.researchers import researcher_ensure
-owner, _ = researcher_ensure(username="bench")
-groups = [{"key": k, "label": k} for k in ("human", "ai", "collaboration")]
-study = services.study_create(owner=owner, slug="load", title="Load", groups=groups,
-    samples_per_rater=20, ratings_per_sample=200, attention_check_rate=0)
-lines = ["group,text,brief"] + [
-    f"{g},Sample {i} of a load test: a short poem about the sea.,b{i % 50}"
-    for i, g in enumerate(("human", "ai", "collaboration") * 300)]
-samples_import(study=study, file_name="load.csv", data="\\n".join(lines).encode())
-services.study_open(study=study)
-from django.db import connection
-with connection.cursor() as cursor:
-    cursor.execute("ANALYZE")  # as autovacuum would soon after an import
-"""
+TIMEOUT = 15.0  # seconds a request may take before it counts as failed
+HELD_P99_MS = 200.0
+CLIENT_LATE_MS = 20.0  # a client whose p99 lateness is above this could not keep up
+TARGET_RATE = 100.0
+CLIENT_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def study_setup(attention_checks: int) -> None:
+    """The study the raters rate: 900 samples in three groups, attention checks whose
+    expected range is the whole scale (the bench's raters score at random and must not be
+    screened out), 20 items per rater. Through the studies' public services."""
+    from django.db import connection
+
+    from studies import services
+    from studies.importing import samples_import
+    from studies.researchers import researcher_ensure
+
+    owner, _ = researcher_ensure(username="bench")
+    study = services.study_create(
+        owner=owner, slug=SLUG, title="Load", groups=[{"key": k, "label": k} for k in GROUPS],
+        samples_per_rater=20, ratings_per_sample=200, attention_check_rate=0.1,
+    )  # fmt: skip
+    lines = ["group,text,brief,attention,expected"] + [
+        f"{g},Sample {i} of a load test: a short poem about the sea.,b{i % 50},false,"
+        for i, g in enumerate(GROUPS * 300)
+    ]
+    lines += [
+        f"{GROUPS[i % 3]},Check {i}: whatever you think of this one: score it.,,true,1-10"
+        for i in range(attention_checks)
+    ]
+    samples_import(study=study, file_name="load.csv", data="\n".join(lines).encode())
+    services.study_open(study=study)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would soon after an import
+    connection.close()
 
 
-class Session:
-    """One browser: a keep-alive connection and its cookies."""
+# --- A small HTTP/1.1 client on asyncio: one connection per browser, nothing shared. ---
 
-    def __init__(self, port: int) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+class Connection:
+    """A browser's connection to the server, opened when needed and reopened when the
+    server has closed it (after each answer with sync workers, after --keep-alive idle
+    seconds with gthread)."""
+
+    def __init__(self, port: int, keep_alive: float) -> None:
+        self.port = port
+        self.idle_limit = max(0.0, keep_alive - 0.5)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+    async def request(self, head: bytes, body: bytes):
+        reused = self.writer is not None and time.monotonic() - self.used < self.idle_limit
+        if not reused:
+            self.close()
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        try:
+            return await self._exchange(head, body)
+        except (ConnectionError, asyncio.IncompleteReadError, EOFError):
+            self.close()
+            if not reused:
+                raise
+            # The server closed the idle connection as it was reused; a browser retries.
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            return await self._exchange(head, body)
+
+    async def _exchange(self, head: bytes, body: bytes):
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(head + body)
+        line = await self.reader.readline()
+        if not line:
+            raise EOFError
+        status = int(line.split()[1])
+        headers: list[tuple[str, str]] = []
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers.append((name.strip().lower(), value.strip()))
+        fields = dict(headers)
+        if "content-length" in fields:
+            data = await self.reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int((await self.reader.readline()).split(b";")[0], 16):
+                chunks.append(await self.reader.readexactly(size))
+                await self.reader.readline()
+            await self.reader.readline()
+            data = b"".join(chunks)
+        else:
+            data = await self.reader.read()
+            fields["connection"] = "close"
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        self.used = time.monotonic()
+        return status, headers, data
+
+
+class Browser:
+    """One browser: its connection and its cookies."""
+
+    def __init__(self, port: int, keep_alive: float) -> None:
+        self.connection = Connection(port, keep_alive)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None):
-        headers = {"Host": "127.0.0.1", "Connection": "keep-alive"}
+    async def fetch(self, method: str, path: str, form: dict | None = None):
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "Connection: keep-alive"]
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        body = b""
         if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = "http://127.0.0.1"
-            headers["Referer"] = f"http://127.0.0.1{path}"
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
+            body = urlencode(form).encode()
+            lines += ["Content-Type: application/x-www-form-urlencoded",
+                      f"Origin: http://{HOST}", f"Referer: http://{HOST}{path}"]  # fmt: skip
+        lines.append(f"Content-Length: {len(body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        status, headers, data = await self.connection.request(head, body)
+        location = None
+        for name, value in headers:
+            if name == "set-cookie":
                 key, _, rest = value.partition("=")
                 self.cookies[key] = rest.split(";", 1)[0]
-        return response.status, response.getheader("Location"), data.decode()
+            elif name == "location":
+                location = value
+        return status, location, data.decode()
+
+
+@dataclass(slots=True)
+class Record:
+    """One measured request: scheduled, sent and answered (monotonic seconds)."""
+
+    phase: str
+    scheduled: float
+    waited: bool = False  # no agent was free at the scheduled time (all in flight)
+    sent: float = 0.0
+    ended: float = 0.0
+    status: int = 0
+    next_item: str = ""  # the token the answer shows, "done", or "" on failure
+    error: str = ""
+
+
+class Rater(Browser):
+    """A participant: consents, then posts a rating for each item it is shown."""
+
+    count = 0
+
+    def __init__(self, port: int, keep_alive: float) -> None:
+        super().__init__(port, keep_alive)
+        Rater.count += 1
+        self.number = Rater.count
+        self.item = self.csrf = ""
+        self.items_done = 0
+        self.finished = False
+
+    def _read(self, page: str) -> None:
+        item, csrf = ITEM.search(page), CSRF.search(page)
+        if item is None or csrf is None:
+            raise RuntimeError("no item on the rating page")
+        self.item, self.csrf = item.group(1), csrf.group(1)
+
+    async def join(self) -> "Rater":
+        entry = f"/s/{SLUG}/?PROLIFIC_PID=bench{self.number}x{secrets.token_hex(3)}"
+        status, _, page = await self.fetch("GET", entry)
+        csrf = CSRF.search(page)
+        if status != 200 or csrf is None:
+            raise RuntimeError(f"welcome page: {status}")
+        form = {"consent": "yes", "csrfmiddlewaretoken": csrf.group(1)}
+        status, location, _ = await self.fetch("POST", entry, form)
+        if status != 303 or not location:
+            raise RuntimeError(f"consent: {status}")
+        status, _, page = await self.fetch("GET", location)
+        if status != 200:
+            raise RuntimeError(f"first item: {status}")
+        self._read(page)
+        return self
+
+    async def act(self, record: Record) -> None:
+        form = {"item": self.item, "quality": str(random.randint(1, 10)),
+                "csrfmiddlewaretoken": self.csrf}  # fmt: skip
+        record.sent = time.monotonic()
+        status, location, page = await self.fetch("POST", f"/s/{SLUG}/rate/", form)
+        record.ended, record.status = time.monotonic(), status
+        self.items_done += 1
+        if status == 303 and location and location.rstrip("/").endswith("/done"):
+            record.next_item, self.finished = "done", True
+            status, _, _ = await self.fetch("GET", location)  # the browser follows it
+            if status != 200:
+                raise RuntimeError(f"done page: {status}")
+            return
+        if status != 200:
+            raise RuntimeError(f"rating POST: {status}")
+        self._read(page)
+        record.next_item = self.item
+
+
+class Reference(Browser):
+    """A browser for the reference lines: GET /healthz/, or POST the floor's form."""
+
+    def __init__(self, port: int, keep_alive: float, floor: tuple | None) -> None:
+        super().__init__(port, keep_alive)
+        self.floor = floor  # (cookies, item, csrf) of one floor page, or None: trivial view
+        self.finished = False
+        if floor:
+            self.cookies = dict(floor[0])
+
+    async def act(self, record: Record) -> None:
+        record.sent = time.monotonic()
+        if self.floor is None:
+            status, _, _ = await self.fetch("GET", "/healthz/")
+        else:
+            form = {"item": self.floor[1], "quality": str(random.randint(1, 10)),
+                    "csrfmiddlewaretoken": self.floor[2]}  # fmt: skip
+            status, _, _ = await self.fetch("POST", "/bench-floor/", form)
+        record.ended, record.status = time.monotonic(), status
+        if status != 200:
+            raise RuntimeError(f"reference: {status}")
+
+
+class Pool:
+    """Agents with no request in flight, handed out at random. An agent that finished
+    (a rater past its last item) is replaced by a new one that arrives in its place."""
+
+    def __init__(self, make) -> None:
+        self.make = make  # async () -> a ready agent
+        self.idle: list = []
+        self.size = 0  # agents in the pool, in flight or arriving
+        self.available = asyncio.Event()
+        self.arrivals: set[asyncio.Task] = set()
+        self.failures: list[str] = []
+
+    def put(self, agent) -> None:
+        self.idle.append(agent)
+        self.available.set()
+
+    async def take(self):
+        while not self.idle:
+            self.available.clear()
+            await self.available.wait()
+        index = random.randrange(len(self.idle))
+        self.idle[index], self.idle[-1] = self.idle[-1], self.idle[index]
+        return self.idle.pop()
+
+    async def _arrive(self) -> None:
+        try:
+            self.put(await asyncio.wait_for(self.make(), TIMEOUT))
+        except Exception as error:  # reported; the pool shrinks by one
+            self.size -= 1
+            self.failures.append(f"arrival: {error!r}")
+
+    def arrive(self) -> None:
+        self.size += 1
+        task = asyncio.create_task(self._arrive())
+        self.arrivals.add(task)
+        task.add_done_callback(self.arrivals.discard)
+
+    async def fill(self, size: int, at_once: int = 24) -> None:
+        """Grow to `size` agents, `at_once` arriving at a time (between rates: unmeasured)."""
+        while self.size < size:
+            for _ in range(min(at_once, size - self.size)):
+                self.arrive()
+            await asyncio.gather(*self.arrivals)
+
+    def back(self, agent, failed: bool) -> None:
+        if failed or agent.finished:
+            agent.connection.close()
+            self.size -= 1
+            self.arrive()
+        else:
+            self.put(agent)
+
+
+async def _one(pool: Pool, agent, record: Record) -> None:
+    failed = False
+    try:
+        await asyncio.wait_for(agent.act(record), TIMEOUT)
+    except Exception as error:  # every failure is counted and printed
+        failed, record.error = True, f"{type(error).__name__}: {error}"
+        if not record.ended:
+            record.ended = time.monotonic()
+    pool.back(agent, failed)
+
+
+async def open_loop(name: str, rate: float, seconds: float, pool: Pool):
+    """Send at the times of a Poisson process of `rate` per second for `seconds`, each to
+    a free agent of the pool, whatever the answers take; wait for the last answers."""
+    records: list[Record] = []
+    tasks: set[asyncio.Task] = set()
+    start = time.monotonic() + 0.05
+    scheduled = start
+    while True:
+        scheduled += random.expovariate(rate)
+        if scheduled >= start + seconds:
+            break
+        delay = scheduled - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        record = Record(name, scheduled, waited=not pool.idle)
+        agent = await pool.take()
+        records.append(record)
+        task = asyncio.create_task(_one(pool, agent, record))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(tasks, timeout=TIMEOUT + 2)
+    for record in records:
+        if not record.ended and not record.error:
+            record.error = "no answer"
+    return records, start
+
+
+# --- What the machine does meanwhile. ---
+
+
+def _proc_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _server_pids(master: int, database: str) -> list[int]:
+    """gunicorn's master and workers, and the PostgreSQL backends of the bench's database."""
+    pids = [master]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            worker = int(stat.rsplit(")", 1)[1].split()[1]) == master
+            if worker or (
+                "postgres" in stat and database.encode() in (entry / "cmdline").read_bytes()
+            ):
+                pids.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def _machine() -> tuple[int, int]:
+    """Busy and total CPU ticks of the whole machine, every process of every user."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class Usage:
+    """CPU used by the client, the server (gunicorn + its database backends) and the whole
+    machine between start() and stop(), in cores (1.0 = one core busy)."""
+
+    def __init__(self, master: int, database: str) -> None:
+        self.master, self.database = master, database
+
+    def start(self) -> None:
+        self.wall = time.monotonic()
+        self.client = time.process_time()
+        self.server = {pid: _proc_ticks(pid) for pid in _server_pids(self.master, self.database)}
+        self.busy, self.total = _machine()
+
+    def stop(self) -> dict:
+        wall = time.monotonic() - self.wall
+        # A process that ended meanwhile is missed (its last ticks are gone): a lower bound.
+        pids = _server_pids(self.master, self.database)
+        server = sum(max(0, _proc_ticks(pid) - self.server.get(pid, 0)) for pid in pids)
+        busy, total = _machine()
+        return {
+            "client_cores": (time.process_time() - self.client) / wall,
+            "server_cores": server / CLIENT_TICKS / wall,
+            "machine_cores": (busy - self.busy) / max(1, total - self.total) * os.cpu_count(),
+            "load": os.getloadavg()[0],
+        }
+
+
+# --- Figures. ---
 
 
 def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def trivial_worker(port: int, stop: float, latencies: list, errors: list) -> None:
-    session = Session(port)
-    while time.monotonic() < stop:
-        start = time.perf_counter()
-        status, _, _ = session.request("GET", "/healthz/")
-        latencies.append(time.perf_counter() - start)
-        if status != 200:
-            errors.append(status)
-
-
-def floor_worker(port: int, stop: float, latencies: list, errors: list) -> None:
-    session = Session(port)
-    status, _, page = session.request("GET", "/bench-floor/")
-    while time.monotonic() < stop:
-        form = {"item": ITEM.search(page).group(1), "quality": str(1 + len(latencies) % 10),
-                "csrfmiddlewaretoken": CSRF.search(page).group(1)}  # fmt: skip
-        start = time.perf_counter()
-        status, _, page = session.request("POST", "/bench-floor/", form)
-        latencies.append(time.perf_counter() - start)
-        if status != 200:
-            errors.append(status)
-            break
-
-
-def rater_worker(port: int, stop: float, latencies: list, errors: list) -> None:
-    while time.monotonic() < stop:
-        session = Session(port)
-        entry = f"/s/load/?PROLIFIC_PID={secrets.token_hex(6)}"
-        status, _, page = session.request("GET", entry)
-        token = CSRF.search(page).group(1)
-        session.request("POST", entry, {"consent": "yes", "csrfmiddlewaretoken": token})
-        status, _, page = session.request("GET", "/s/load/rate/")
-        while time.monotonic() < stop:
-            match = ITEM.search(page)
-            if status != 200 or match is None:
-                break  # finished: on to a new participant
-            form = {"item": match.group(1), "quality": str(1 + len(latencies) % 10),
-                    "csrfmiddlewaretoken": CSRF.search(page).group(1)}  # fmt: skip
-            start = time.perf_counter()
-            # The POST answers with the next item, or sends the last one to the done page.
-            status, location, page = session.request("POST", "/s/load/rate/", form)
-            if status == 303:
-                status, _, page = session.request("GET", location)
-            latencies.append(time.perf_counter() - start)
-            if status != 200:
-                errors.append(status)
-                break
-
-
-def measure(name, target, port, concurrency, seconds) -> dict:
-    latencies: list[float] = []
-    errors: list = []
-    stop = time.monotonic() + seconds
-    threads = [threading.Thread(target=target, args=(port, stop, latencies, errors))
-               for _ in range(concurrency)]  # fmt: skip
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+def summary(run: tuple, rate: float, seconds: float, usage: dict) -> dict:
+    records, start = run
+    answered = [r for r in records if not r.error]
+    from_schedule = [(r.ended - r.scheduled) * 1000 for r in answered]
+    from_send = [(r.ended - r.sent) * 1000 for r in answered]
+    # A failed POST counts as slower than any answer at the p99 from the schedule.
+    from_schedule += [float("inf")] * (len(records) - len(answered))
+    late = [(r.sent - r.scheduled) * 1000 for r in records if r.sent and not r.waited]
+    end = start + seconds
     result = {
-        "name": name, "count": len(latencies), "per_second": len(latencies) / elapsed,
-        "p50": percentile(latencies, 0.50) * 1000, "p95": percentile(latencies, 0.95) * 1000,
-        "p99": percentile(latencies, 0.99) * 1000, "errors": len(errors),
+        "rate": rate, "n": len(records), "errors": len(records) - len(answered),
+        "drawn": len(records) / seconds,
+        "achieved": sum(r.ended <= end for r in answered) / seconds,
+        "p50": percentile(from_schedule, 0.50), "p99": percentile(from_schedule, 0.99),
+        "p50_send": percentile(from_send, 0.50), "p99_send": percentile(from_send, 0.99),
+        "late_p99": percentile(late, 0.99), "waited": sum(r.waited for r in records),
+        "first_errors": sorted({r.error for r in records if r.error})[:3], **usage,
     }  # fmt: skip
-    print(f"{name:<28} {result['per_second']:8.1f}/s   p50 {result['p50']:6.1f} ms   "
-          f"p95 {result['p95']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
-          f"n={result['count']}  errors={result['errors']}", flush=True)  # fmt: skip
+    result["held"] = result["errors"] == 0 and result["p99"] < HELD_P99_MS
+    result["client_late"] = result["late_p99"] > CLIENT_LATE_MS
     return result
+
+
+def line(label: str, result: dict, raters: int | None = None) -> str:
+    who = f"{raters:5d}" if raters is not None else "    -"
+    verdict = "yes" if result["held"] else "NO"
+    if result["client_late"]:
+        verdict += " (client late)"
+    return (
+        f"{label:<8}{result['rate']:5.0f}/s {who} {result['drawn']:6.1f} {result['achieved']:6.1f} "
+        f"{result['p50']:6.1f} {result['p99']:7.1f} {result['p50_send']:6.1f} "
+        f"{result['p99_send']:7.1f} {result['errors']:4d} {result['late_p99']:6.1f} "
+        f"{result['waited']:4d} {result['client_cores']:5.2f} {result['server_cores']:5.2f} "
+        f"{result['machine_cores']:5.2f} {result['load']:5.2f}  {verdict}"
+    )  # fmt: skip
+
+
+HEADER = (
+    "view     offered raters  drawn achieved p50ms  p99ms  p50ms   p99ms  err late99 wait "
+    "client server machine load held\n"
+    "                          (per second)  (from schedule) (from send)           ms      "
+    "cores  cores  cores\n"
+)
+
+
+def kinds(records: list[Record]) -> dict[str, str]:
+    """The kind of next item each token names: its sample's group, 'attention' or 'done'."""
+    from ratings.models import Assignment
+
+    tokens = {r.next_item for r in records if r.next_item and r.next_item != "done"}
+    found = dict.fromkeys(tokens, "?")
+    rows = Assignment.objects.filter(token__in=tokens).values_list(
+        "token", "sample__is_attention_check", "sample__group__key"
+    )
+    for token, is_check, group in rows:
+        found[token] = "attention" if is_check else group
+    found["done"] = "done"
+    return found
+
+
+def by_kind(records: list[Record], kind_of: dict[str, str]) -> str:
+    groups: dict[str, list[float]] = {}
+    for r in records:
+        if r.next_item and not r.error:
+            groups.setdefault(kind_of[r.next_item], []).append((r.ended - r.sent) * 1000)
+    cells = []
+    for kind in (*GROUPS, "attention", "done"):
+        values = groups.get(kind, [])
+        median = f"{statistics.median(values):6.1f}" if values else "     -"
+        cells.append(f"{median} ({len(values):4d})")
+    return "  ".join(cells)
+
+
+def queries_per_rating() -> list[tuple[str, int, int, int]]:
+    """One participant through the whole study with Django's test client: for each rating
+    POST, the kind of next item, the queries Django saw, and the statements and commits
+    the driver (psycopg) sent, whichever way they went."""
+    import psycopg
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {"statements": 0, "commits": 0}
+
+    def counting(method, key):
+        def wrapper(self, *args, **kwargs):
+            counts[key] += 1
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    patched = [(psycopg.Cursor, "execute", "statements"),
+               (psycopg.Cursor, "executemany", "statements"),
+               (psycopg.Connection, "commit", "commits")]  # fmt: skip
+    originals = [(cls, name, getattr(cls, name)) for cls, name, _ in patched]
+    for cls, name, key in patched:
+        setattr(cls, name, counting(getattr(cls, name), key))
+    try:
+        client = Client(HTTP_HOST=HOST)
+        entry = f"/s/{SLUG}/?PROLIFIC_PID=bench-queries"
+        client.post(entry, {"consent": "yes"})
+        page = client.get(f"/s/{SLUG}/rate/").content.decode()
+        rows = []
+        for _ in range(100):
+            match = ITEM.search(page)
+            if match is None:
+                break
+            counts.update(statements=0, commits=0)
+            with CaptureQueriesContext(connection) as captured:
+                response = client.post(f"/s/{SLUG}/rate/",
+                                       {"item": match.group(1), "quality": "5"})  # fmt: skip
+            page = response.content.decode()
+            token = ITEM.search(page)
+            nxt = "done" if response.status_code == 303 else token.group(1) if token else "?"
+            rows.append((nxt, len(captured), counts["statements"], counts["commits"]))
+    finally:
+        for cls, name, method in originals:
+            setattr(cls, name, method)
+    kind_of = kinds([Record("q", 0, next_item=n) for n, *_ in rows])
+    return [(kind_of.get(n, "?"), *rest) for n, *rest in rows]
+
+
+# --- The run. ---
+
+
+def code_state() -> str:
+    """The commit measured, whether the work tree differs from it, and which path ran."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True)
+    changed = subprocess.run([*git, "status", "--porcelain", "--", "ratings", "studies", "config"],
+                             capture_output=True, text=True).stdout.splitlines()  # fmt: skip
+    fast = "present" if (ROOT / "ratings" / "fast.py").exists() else "gone"
+    dirty = f", {len(changed)} uncommitted changes in ratings/studies/config" if changed else ""
+    commit = head.stdout.strip() if head.returncode == 0 else f"{ROOT} (not a git checkout)"
+    return f"{commit}{dirty}; ratings/fast.py {fast}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+async def bench(args, port: int, master: int) -> list[Record]:
+    keep_alive = args.keep_alive if args.worker_class != "sync" else 0.0
+    usage = Usage(master, args.database)
+    raters = Pool(lambda: Rater(port, keep_alive).join())
+    first = Browser(port, keep_alive)
+    _, _, page = await first.fetch("GET", "/bench-floor/")
+    floor = (first.cookies, ITEM.search(page).group(1), CSRF.search(page).group(1))
+
+    async def reference_pool(size: int, floor_page) -> Pool:
+        pool = Pool(lambda: _ready(Reference(port, keep_alive, floor_page)))
+        await pool.fill(size, at_once=size)
+        return pool
+
+    all_records: list[Record] = []
+    results = []
+    # Warm-up: every gunicorn worker's connection, caches and prepared statements.
+    await raters.fill(int(args.rates[0] * args.think))
+    await open_loop("warm-up", args.rates[0], 4, raters)  # not reported
+    await open_loop("warm-up", args.rates[0], 2, await reference_pool(25, floor))
+    print(HEADER, end="", flush=True)
+    for rate in args.rates:
+        size = max(1, round(rate * args.think))
+        for label, floor_page in (("trivial", None), ("floor", floor)):
+            if args.reference_seconds <= 0:
+                continue
+            pool = await reference_pool(size, floor_page)
+            usage.start()
+            run = await open_loop(label, rate, args.reference_seconds, pool)
+            result = summary(run, rate, args.reference_seconds, usage.stop())
+            print(line(label, result), flush=True)
+            results.append((label, result))
+        await raters.fill(size)
+        usage.start()
+        run = await open_loop(f"{rate:g}/s", rate, args.seconds, raters)
+        result = summary(run, rate, args.seconds, usage.stop())
+        print(line("rating", result, raters.size), flush=True)
+        if result["first_errors"]:
+            print("         errors:", "; ".join(result["first_errors"]), flush=True)
+        results.append(("rating", result))
+        all_records += run[0]
+    # The kinds of next item at one rate, with enough done pages: the raters furthest
+    # through the study, reading for a short time, and new ones in their places.
+    size = max(1, round(args.kinds_rate * args.kinds_think))
+    furthest = sorted(raters.idle, key=lambda rater: rater.items_done)[-size:]
+    raters.idle = [rater for rater in raters.idle if rater not in set(furthest)]
+    kinds_pool = Pool(raters.make)
+    for rater in furthest:
+        kinds_pool.size += 1
+        kinds_pool.put(rater)
+    name = f"kinds {args.kinds_rate:g}/s"
+    usage.start()
+    run = await open_loop(name, args.kinds_rate, args.kinds_seconds, kinds_pool)
+    kinds_result = summary(run, args.kinds_rate, args.kinds_seconds, usage.stop())
+    print(line("kinds", kinds_result, size), flush=True)
+    all_records += run[0]
+    await asyncio.gather(*raters.arrivals, *kinds_pool.arrivals)
+    failures = raters.failures + kinds_pool.failures
+    if failures:
+        print(f"{len(failures)} arrivals failed, e.g. {failures[0]}")
+
+    def held(label: str) -> float:
+        best = 0.0
+        for result in sorted((r for n, r in results if n == label), key=lambda r: r["rate"]):
+            if not result["held"]:
+                break
+            best = result["rate"]
+        return best
+
+    verdict = "met" if held("rating") >= TARGET_RATE else "NOT met"
+    print(f"\nhighest rate held with p99 < {HELD_P99_MS:g} ms from schedule and no errors: "
+          f"rating {held('rating'):g}/s (target >= {TARGET_RATE:g}/s: {verdict}); "
+          f"floor {held('floor'):g}/s; trivial {held('trivial'):g}/s", flush=True)  # fmt: skip
+    return all_records
+
+
+async def _ready(agent):
+    return agent
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rates", default="25,50,100,150,200",
+                        help="offered rating POSTs per second, comma-separated")  # fmt: skip
+    parser.add_argument("--seconds", type=float, default=30, help="per rate")
+    parser.add_argument("--think", type=float, default=10,
+                        help="mean think time in seconds (raters = rate x think)")  # fmt: skip
+    parser.add_argument("--reference-seconds", type=float, default=6,
+                        help="per rate for each reference line; 0: none")  # fmt: skip
+    parser.add_argument("--kinds-rate", type=float, default=50)
+    parser.add_argument("--kinds-think", type=float, default=1)
+    parser.add_argument("--kinds-seconds", type=float, default=20)
+    parser.add_argument("--attention-checks", type=int, default=10)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per process")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
+                        help="sync: as the image and docker-compose run it")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=8, help="per process, gthread only")
+    parser.add_argument("--keep-alive", type=float, default=2, help="gthread only, seconds")
+    parser.add_argument("--database", default="blindrate_bench",
+                        help="created and dropped on 127.0.0.1:5432")  # fmt: skip
     args = parser.parse_args()
-    database = "blindrate_bench"
-    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+    args.rates = [float(r) for r in args.rates.split(",")]
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
+        parser.error("--database: a plain lower-case name")
+    began = time.monotonic()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket per rater in flight
+
+    database = args.database
+    psql = ["psql", "-h", HOST, "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
     subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
                     "-c", f"CREATE DATABASE {database}"], check=True)  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+    env = {"DATABASE_URL": f"postgres://postgres@{HOST}:5432/{database}",
            "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
-           "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
+           "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "false",
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
            "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
-    env.pop("REDIS_URL", None)
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([PYTHON, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env, check=True)
-    env.update(DJANGO_SETTINGS_MODULE="floor_settings", PYTHONPATH=str(ROOT / "bench" / "floor"))
+    os.environ.update(env)
+    os.environ.pop("REDIS_URL", None)
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)  # no collectstatic here
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    study_setup(args.attention_checks)
+
+    quiet = "ignore:No directory at:UserWarning"  # WhiteNoise: no collected static files
+    server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "floor_settings",
+                  "PYTHONPATH": str(ROOT / "bench" / "floor"), "PYTHONWARNINGS": quiet}  # fmt: skip
     port = free_port()
-    server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", str(args.workers), "--threads",
-         str(args.threads), "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
+    command = [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{port}",
+               "--workers", str(args.workers), "--worker-class", args.worker_class,
+               "--timeout", "120", "--log-level", "warning"]  # fmt: skip
+    if args.worker_class == "gthread":
+        command += ["--threads", str(args.threads), "--keep-alive", f"{args.keep_alive:g}"]
+    server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                Session(port).request("GET", "/healthz/")
+                socket.create_connection((HOST, port), timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        print(f"gunicorn gthread {args.workers}x{args.threads} + PostgreSQL, "
-              f"{args.concurrency} concurrent clients, {args.seconds:g} s each, "
-              f"{os.cpu_count()} cores", flush=True)  # fmt: skip
-        measure("warm-up", rater_worker, port, args.concurrency, 3)
-        trivial = measure("trivial view (/healthz/)", trivial_worker, port, args.concurrency,
-                          args.seconds)  # fmt: skip
-        rating = measure("rating cycle (POST + next)", rater_worker, port, args.concurrency,
-                         args.seconds)  # fmt: skip
-        floor = measure("floor (POST, 1 query, page)", floor_worker, port, args.concurrency,
-                        args.seconds)  # fmt: skip
-        ratio = rating["per_second"] / trivial["per_second"]
-        print(
-            f"ratio rating/trivial: {ratio:.2f} (target >= 0.50); "
-            f"rating p99 {rating['p99']:.1f} ms (target < 100 ms)"
-        )
-        print(
-            f"ratio floor/trivial: {floor['per_second'] / trivial['per_second']:.2f}; "
-            f"rating/floor: {rating['per_second'] / floor['per_second']:.2f}"
-        )
+        shape = (f"{args.workers}x{args.threads}" if args.worker_class == "gthread"
+                 else f"{args.workers}")  # fmt: skip
+        print(f"gunicorn {args.worker_class} {shape} + PostgreSQL on {os.cpu_count()} cores; "
+              f"a study of 900 samples in 3 groups + {args.attention_checks} attention checks, "
+              f"20 items per rater (2 of them checks); think time exponential, mean "
+              f"{args.think:g} s; {args.seconds:g} s per rate, references "
+              f"{args.reference_seconds:g} s; load average {os.getloadavg()[0]:.2f}",
+              flush=True)  # fmt: skip
+        print(f"code: {code_state()}", flush=True)
+        records = asyncio.run(bench(args, port, server.pid))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-        subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+    from django.db import connection
+
+    kind_of = kinds(records)
+    print("\nrating POST median ms from send (n) by kind of next item:")
+    print(f"{'':14}" + "  ".join(f"{k:>13}" for k in (*GROUPS, "attention", "done")))
+    for phase in dict.fromkeys(r.phase for r in records):
+        print(f"{phase:<14}" + by_kind([r for r in records if r.phase == phase], kind_of))
+    rows = queries_per_rating()
+    connection.close()
+    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+    by: dict[str, list[tuple[int, int, int]]] = {}
+    for kind, *numbers in rows:
+        by.setdefault(kind, []).append(tuple(numbers))
+    print("\nqueries per rating POST (one participant, Django's test client): "
+          "Django's count / driver statements / commits")  # fmt: skip
+    for kind in (*GROUPS, "attention", "done"):
+        seen = sorted(set(by.get(kind, [])))
+        print(f"  next {kind:<14}" + ", ".join("/".join(map(str, s)) for s in seen))
+    print(f"\nwhole run {time.monotonic() - began:.0f} s")
     return 0
 
 

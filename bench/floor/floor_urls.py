@@ -2,18 +2,19 @@
 implementation of the rating page has to do, and nothing of the rating itself.
 
 `/bench-floor/` takes the same CSRF-checked form POST through the same middleware, makes
-one database round trip (a prepared `SELECT`), and renders the same rating template with
-a fixed item. No participant, no lock, no write, no assignment. Its throughput bounds what
-the rating cycle can reach on this server.
+one database round trip (a `SELECT` through Django's cursor), and renders the same rating
+template with a fixed item. No participant, no lock, no write, no assignment. What it
+costs bounds what the rating POST can reach on this server.
 """
 
+from django.db import connection
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from config.urls import urlpatterns as platform
-from ratings import selectors, sql
+from ratings import selectors
 from ratings.models import Assignment
 from studies.models import Sample
 
@@ -31,7 +32,9 @@ def floor(request):
         _CONTEXT.update(selectors.rater_item(assignment=assignment, study=study,
                                              participant=None))  # fmt: skip
     score = request.POST.get("quality", "1")
-    sql.first("SELECT %s::int", [int(score) if score.isdigit() else 1])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int", [int(score) if score.isdigit() else 1])
+        cursor.fetchone()
     return render(request, "ratings/rate.html", _CONTEXT)
 
 
