@@ -142,10 +142,6 @@ class Environment:
         if config["ENGINE"].endswith("postgresql"):
             config["CONN_MAX_AGE"] = 60
             config["CONN_HEALTH_CHECKS"] = True
-            # The rater pages' statements (ratings/sql.py) are prepared once per connection.
-            # Django's own cursors bind parameters on the client and never prepare. (Behind
-            # a pooler in transaction mode, such as PgBouncer, set this to None.)
-            config["OPTIONS"] = {"prepare_threshold": 5}
         else:
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
             # WAL lets the web process read while the worker writes.

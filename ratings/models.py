@@ -7,6 +7,7 @@ criterion. Services lock rows to avoid conflicts; these constraints are the last
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from studies.models import Sample, Study, new_token
 
@@ -29,6 +30,13 @@ class Participant(models.Model):
     session_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
     seed = models.BigIntegerField(help_text="Seeds this participant's order of samples.")
+    group_order = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The groups (ids) of this participant's regular items in the order drawn "
+        "from their seed at their first item (ratings.services.rule.group_sequence).",
+    )
     consented_at = models.DateTimeField(null=True, blank=True)
     flags = models.JSONField(default=dict, blank=True)
     is_simulated = models.BooleanField(default=False)
@@ -112,7 +120,8 @@ class Rating(models.Model):
     score = models.FloatField()
     guess = models.SlugField(max_length=40, blank=True, db_index=False)
     seconds = models.FloatField(help_text="Server-measured time from serving to submission.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the rating services from their clock (a simulation's runs on a fake one).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["id"]

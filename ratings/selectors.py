@@ -10,16 +10,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from ratings import sql
 from ratings.models import Assignment, Participant
 from ratings.services import items_for
 from studies import design
 from studies.models import Sample, Study
 from studies.text_render import render_markdown
-
-RATER_STUDY_FIELDS = tuple(
-    field.name for field in Study._meta.concrete_fields if field.name != "frozen_design"
-)
 
 
 def studies_for_raters():
@@ -29,9 +24,8 @@ def studies_for_raters():
 
 
 def study_for_raters(slug: str) -> Study:
-    """The study of a rater page (as `studies_for_raters`, in plain SQL: every rating
-    request reads it), or 404."""
-    study = sql.load_one(Study, RATER_STUDY_FIELDS, "slug = %s", [slug])
+    """The study of a rater page (as `studies_for_raters`), or 404."""
+    study = studies_for_raters().filter(slug=slug).first()
     if study is None:
         raise Http404("No such study.")
     return study

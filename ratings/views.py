@@ -8,11 +8,10 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ratings import fast, selectors, services
+from ratings import selectors, services
 from ratings.models import Participant
 from studies.models import Study
 
@@ -98,10 +97,10 @@ def _rate_page(request, study, participant, assignment, *, errors=None, values=N
 
 
 def _next_page(request, study, participant, assignment):
-    """The item, or where to go when there is none."""
+    """The item, or where to go when there is none (the services have brought the
+    participant's status up to date)."""
     if assignment is not None:
         return _rate_page(request, study, participant, assignment)
-    participant.refresh_from_db(fields=["status"])
     if participant.status != Participant.Status.ACTIVE:
         return _go("ratings:done", study)
     if study.status != Study.Status.OPEN:
@@ -114,43 +113,14 @@ def _scores(request, study: Study) -> dict[str, str]:
     return {c["key"]: request.POST.get(c["key"], "") for c in study.criteria}
 
 
-def _rate_fast(request, slug: str):
-    """The usual request in one database call (ratings.fast), or None for the rest."""
-    study = fast.cached_study(slug)
-    if study is None:
-        return None
-    key, now = request.COOKIES.get(COOKIE, ""), timezone.now()
-    if request.method == "POST":
-        found = fast.step(
-            study=study,
-            key=key,
-            item=request.POST.get("item", ""),
-            values=_scores(request, study),
-            guess=request.POST.get("guess", ""),
-            now=now,
-        )
-    else:
-        found = fast.step(study=study, key=key, now=now)
-    if found is None:
-        return None
-    study, assignment = found
-    return _rate_page(request, study, None, assignment)
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rate(request, slug: str):
     """GET shows the item (the leased one, or the next). POST stores the scores and answers
     with the next item itself, or sends the participant to the done page after the last:
     one round trip per item. Repeating a POST (a reload) stores nothing and shows the
-    current item. On PostgreSQL the usual case is one database call (ratings.fast)."""
-    if fast.enabled():
-        page = _rate_fast(request, slug)
-        if page is not None:
-            return page
+    current item."""
     study = selectors.study_for_raters(slug)
-    if fast.enabled():
-        fast.remember_study(study)
     participant = _participant(request, study)
     if participant is None:
         if study.status != Study.Status.OPEN:

@@ -1,7 +1,11 @@
 """The rater's way through a study: entry, consent, assignment, submission, completion.
 
-In four modules: `participants`, `slots`, `assignment` and `submission`; this package
-re-exports what views, the API and commands use.
+The rule of DESIGN §3 (which group next, which sample of it, where the attention checks
+fall, screen-out, the last item) is `rule`, pure functions and nothing else. The other
+modules do what it says with the database: `participants`, `slots`, `assignment` and
+`submission`; `retries` runs a transaction that lost a race again. This package
+re-exports what views, the API, commands and the simulation use; there is no other
+implementation of the rule.
 
 Slots. A sample has `ratings_per_sample` slots; an assignment holds one (`holds_slot`) from
 the moment it is served until its lease runs out unrated, and for good once rated. Each
@@ -13,30 +17,21 @@ sample's row lock; `sample_loads_recount` rebuilds it from the assignments.
 
 Concurrency. Every request of one participant takes that participant's row lock first, so
 a participant's own requests (reloads, double submits, two tabs) run one at a time. A new
-item is claimed with one statement: among samples with a free slot, ordered by the rule,
-the first one not locked by another transaction (`FOR UPDATE SKIP LOCKED`) has its count
-raised, with the free slot checked again on the locked row. Lock order is participant,
-then sample, then assignment, everywhere, so nothing can deadlock; the sweep skips samples
-another transaction holds. The unique constraints on assignments and ratings are the last
-line of defence. On SQLite, row locks do nothing and write transactions are serialised
-instead (BEGIN IMMEDIATE, see config.environment).
-
-On PostgreSQL the rating page's usual request runs as one database function built from
-`assignment.claim_sql` (ratings.fast); these services take every other case and remain
-the specification.
+item is claimed with SELECT ... FOR UPDATE SKIP LOCKED among the group's samples with a
+free slot, and its count raised under that lock. Lock order is participant, then sample,
+then assignment, and no transaction waits for a sample's lock while holding another's, so
+nothing can deadlock (the argument is in `assignment`). The unique constraints on
+assignments and ratings are the last line of defence. On SQLite, row locks do nothing and
+write transactions are serialised instead (BEGIN IMMEDIATE, see config.environment).
 """
 
-from ratings.services.assignment import (
-    assignment_next,
-    attention_count,
-    attention_positions,
-    items_for,
-)
+from ratings.services.assignment import assignment_next
 from ratings.services.participants import (
     participant_consent,
     participant_find,
     participant_key_ensure,
 )
+from ratings.services.rule import attention_count, attention_positions, items_for
 from ratings.services.slots import leases_release, sample_loads_recount, study_has_room
 from ratings.services.submission import (
     MISSING_GUESS,

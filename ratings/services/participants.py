@@ -2,15 +2,14 @@
 
 import secrets
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ratings import sql
 from ratings.models import Participant
 from studies.models import Study
 
-# What the rating pages read of a participant (see ratings.sql: plain SQL on the hot path).
-PARTICIPANT_FIELDS = ("id", "study", "status", "seed", "session_key")
+# What the rating services read of a participant under its row lock.
+LOCKED_FIELDS = ["study", "status", "seed", "group_order", "flags", "finished_at"]
 
 
 def participant_find(
@@ -23,10 +22,7 @@ def participant_find(
         if found is not None:
             return found
     if session_key:
-        return sql.load_one(
-            Participant, PARTICIPANT_FIELDS, "study_id = %s AND session_key = %s",
-            [study.pk, session_key],
-        )  # fmt: skip
+        return Participant.objects.filter(study=study, session_key=session_key).first()
     return None
 
 
@@ -74,6 +70,10 @@ def participant_key_ensure(*, participant: Participant) -> Participant:
 
 
 def participant_lock(participant: Participant) -> Participant:
-    """The participant's row lock, and their current status."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return sql.load_one(Participant, PARTICIPANT_FIELDS, f"id = %s{lock}", [participant.pk])
+    """The participant's row lock, always the first lock a rating transaction takes (see
+    `ratings.services`: lock order), with their current state read into `participant`
+    itself, so the caller sees what the services changed (a finish, say)."""
+    participant.refresh_from_db(
+        from_queryset=Participant.objects.select_for_update(), fields=LOCKED_FIELDS
+    )
+    return participant

@@ -1,6 +1,7 @@
 """Rating slots: `Sample.load` counts the slots taken; expired leases give theirs back."""
 
 import threading
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -31,24 +32,28 @@ class _Sweeps:
 
 def leases_release(*, now: datetime | None = None) -> int:
     """Give back the slots of leases that ran out unrated, and return how many. Samples
-    another transaction holds right now are left for the next sweep, so this never waits
-    and never deadlocks (it locks sample, then assignments, like everyone else)."""
+    and assignments another transaction holds right now are left for the next sweep
+    (SKIP LOCKED on both), so a sweep never waits for a lock and can never be part of a
+    deadlock; it locks samples, then assignments, like everyone else."""
     now = now or timezone.now()
     expired = Assignment.objects.filter(
         submitted_at__isnull=True, holds_slot=True, lease_expires_at__lte=now
     )
-    sample_ids = list(expired.values_list("sample_id", flat=True).distinct()[:500])
-    released = 0
+    sample_ids = list(expired.order_by().values_list("sample_id", flat=True).distinct()[:500])
     if not sample_ids:
         return 0
     with transaction.atomic():
-        locked = Sample.objects.select_for_update(skip_locked=True).filter(pk__in=sample_ids)
-        for sample_id in locked.values_list("pk", flat=True):
-            count = expired.filter(sample_id=sample_id).update(holds_slot=False)
-            if count:
-                Sample.objects.filter(pk=sample_id).update(load=F("load") - count)
-                released += count
-    return released
+        samples = Sample.objects.select_for_update(skip_locked=True).filter(pk__in=sample_ids)
+        locked = list(samples.values_list("pk", flat=True))
+        found = list(
+            expired.select_for_update(skip_locked=True)
+            .filter(sample_id__in=locked)
+            .values_list("pk", "sample_id")
+        )
+        Assignment.objects.filter(pk__in=[pk for pk, _ in found]).update(holds_slot=False)
+        for sample_id, count in Counter(sample_id for _, sample_id in found).items():
+            Sample.objects.filter(pk=sample_id).update(load=F("load") - count)
+    return len(found)
 
 
 def sample_loads_recount(*, study: Study | None = None) -> None:

@@ -4,19 +4,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from ratings import sql
-from ratings.models import Assignment, Participant
+from ratings.models import Assignment, Participant, Rating
+from ratings.services import rule
 from ratings.services.assignment import (
     assignment_next_locked,
-    attention_failures,
-    items_for,
+    failed_checks,
     participant_finish,
+    participant_items,
 )
 from ratings.services.participants import participant_lock
+from ratings.services.retries import retried
 from studies import design
-from studies.models import Study
+from studies.models import Sample, Study
 
 NOT_YOUR_ITEM = "This item is not one of yours. Please continue with the item shown."
 STUDY_NOT_OPEN = "This study is not open, so your rating was not stored."
@@ -63,6 +65,7 @@ def scores_parse(study: Study, values: dict[str, str]) -> tuple[dict[str, float]
     return scores, problems
 
 
+@retried
 @transaction.atomic
 def rating_submit(
     *,
@@ -77,9 +80,18 @@ def rating_submit(
     lease expired) is kept. Finishes the participant after their last item, or screens
     them out when they fail the study's attention-check rule."""
     now = now or timezone.now()
-    return _submit(participant_lock(participant), item, values, guess, study, now)
+    participant = participant_lock(participant)
+    study = study or Study.objects.defer("frozen_design").get(pk=participant.study_id)
+    submitted = _submit(participant, item, values, guess, study, now)
+    if not submitted.repeated:
+        items = participant_items(participant)
+        failures = failed_checks(items)
+        if rule.finished(study, items_done=len(items), failures=failures):
+            participant_finish(participant, study, now, failures=failures)
+    return submitted
 
 
+@retried
 @transaction.atomic
 def rating_submit_and_next(
     *,
@@ -91,7 +103,8 @@ def rating_submit_and_next(
     now: datetime | None = None,
 ):
     """`rating_submit`, then `assignment_next`, under one lock and in one transaction: what
-    the rating page's POST does, so the next item comes back in the same response."""
+    the rating page's POST does, so the next item comes back in the same response. The
+    next step (the end included) is the rule's, in `assignment_next_locked`."""
     now = now or timezone.now()
     participant = participant_lock(participant)
     submitted = _submit(participant, item, values, guess, study, now)
@@ -99,22 +112,15 @@ def rating_submit_and_next(
 
 
 def _submit(participant, item, values, guess, study, now) -> Submitted:
-    study = study or Study.objects.defer("frozen_design").get(pk=participant.study_id)
-    found = sql.first(
-        "SELECT a.id, a.sample_id, a.position, a.served_at, a.submitted_at,"
-        " s.is_attention_check FROM ratings_assignment a"
-        " JOIN studies_sample s ON s.id = a.sample_id"
-        " WHERE a.participant_id = %s AND a.token = %s",
-        [participant.pk, item],
+    """Store the scores of the participant's item `item`, once. Deciding what comes next
+    (the end, a screen-out) is left to the caller."""
+    assignment = (
+        Assignment.objects.select_related("sample")
+        .filter(participant=participant, token=item)
+        .first()
     )
-    if found is None:
+    if assignment is None:
         raise RatingRefused(NOT_YOUR_ITEM)
-    pk, sample_id, position, served_at, submitted_at, is_check = found
-    assignment = sql.instance(
-        Assignment, id=pk, participant_id=participant.pk, sample_id=sample_id, token=item,
-        position=position, served_at=sql.as_datetime(served_at),
-        submitted_at=sql.as_datetime(submitted_at),
-    )  # fmt: skip
     if assignment.submitted_at is not None:
         return Submitted(assignment=assignment, repeated=True)
     if study.status != Study.Status.OPEN:
@@ -131,33 +137,21 @@ def _submit(participant, item, values, guess, study, now) -> Submitted:
     if problems:
         raise RatingInvalid(problems)
     seconds = max(0.0, (now - assignment.served_at).total_seconds())
-    stamp = sql.when(now)
-    sql.write(
-        "INSERT INTO ratings_rating (assignment_id, criterion, score, guess, seconds, created_at)"
-        " VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(scores)),
-        [value for key, score in scores.items()
-         for value in (pk, key, score, guess, seconds, stamp)],
+    Rating.objects.bulk_create(
+        Rating(assignment=assignment, criterion=key, score=score, guess=guess,
+               seconds=seconds, created_at=now)
+        for key, score in scores.items()
     )  # fmt: skip
-    regular = not is_check
-    # A rated item holds its slot for good. The row is updated only while it still holds
-    # one; after a sweep gave the slot back, the late rating takes a slot again (the sample
-    # may go one over its target: late ratings are kept), under the sample's lock.
-    if not sql.write(
-        "UPDATE ratings_assignment SET submitted_at = %s WHERE id = %s AND holds_slot", [stamp, pk]
-    ):
-        if regular:
-            sql.write("UPDATE studies_sample SET load = load + 1 WHERE id = %s", [sample_id])
-        sql.write(
-            "UPDATE ratings_assignment SET submitted_at = %s, holds_slot = %s WHERE id = %s",
-            [stamp, regular, pk],
-        )
+    regular = not assignment.sample.is_attention_check
+    # A rated item holds its slot for good (attention checks have none). The row is updated
+    # only while it still holds what it should; after a sweep gave the slot back, the late
+    # rating takes a slot again (the sample may go one over its target: late ratings are
+    # kept), under the sample's lock: the first sample lock of the transaction (see
+    # `assignment`: lock order).
+    mine = Assignment.objects.filter(pk=assignment.pk)
+    if not mine.filter(holds_slot=regular).update(submitted_at=now):
+        Sample.objects.filter(pk=assignment.sample_id).update(load=F("load") + 1)
+        mine.update(submitted_at=now, holds_slot=True)
+        assignment.holds_slot = True
     assignment.submitted_at = now
-    screen_out = (
-        not regular
-        and study.attention_fail_limit
-        and attention_failures(participant) >= study.attention_fail_limit
-    )
-    # Items are served one at a time in order, so the last position is the last item.
-    if screen_out or position >= items_for(study):
-        participant_finish(participant, study, now)
     return Submitted(assignment=assignment, repeated=False)

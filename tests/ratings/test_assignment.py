@@ -29,19 +29,17 @@ def study(researcher):
 def test_each_participant_sees_the_groups_in_balance_in_a_random_order(researcher):
     study = open_study(researcher, slug="balance", per_group=4, samples_per_rater=9,
                        ratings_per_sample=10)  # fmt: skip
-    first_groups = []
+    orders = []
     for _ in range(6):
         participant = join(study)
         groups = []
         while (assignment := services.assignment_next(participant=participant)) is not None:
             groups.append(assignment.sample.group.key)
             rate(participant, assignment)
-            counts = Counter(groups)
-            assert max(counts.values()) - min(counts.get(g, 0) for g in
-                                              ("human", "ai", "collaboration")) <= 1  # fmt: skip
-        assert len(groups) == 9
-        first_groups.append(groups[0])
-    assert len(set(first_groups)) > 1, "every participant started with the same group"
+        assert Counter(groups) == {"human": 3, "ai": 3, "collaboration": 3}
+        orders.append(tuple(groups))
+    assert len({order[0] for order in orders}) > 1, "every participant started with the same group"
+    assert len(set(orders)) > 1, "every participant saw the groups in the same order"
 
 
 def test_the_least_rated_samples_are_served_first_and_none_beyond_its_target(study):

@@ -1,14 +1,19 @@
 """Hundreds of raters at once: no rating lost or duplicated, balance kept, no sample over
-its target. Row locks are only real on PostgreSQL, so these run there (CI does)."""
+its target, no deadlock. Row locks are only real on PostgreSQL, so the raters run there
+(CI does); the retry of a lost transaction is checked on both databases."""
 
+import logging
 import threading
 from collections import Counter
 
+import psycopg.errors
 import pytest
-from django.db import connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client
 
 from ratings.models import Assignment, Participant, Rating
+from ratings.services import assignment as assignment_service
+from ratings.services.retries import RETRIES, retried
 from tests.conftest import needs_postgresql
 from tests.ratings.raters import ITEM, Rater, open_study
 
@@ -90,3 +95,116 @@ def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_no
         groups = Counter(participant.assignments.values_list("sample__group__key", flat=True))
         assert sorted(groups.values()) == [1, 1, 1], groups
         assert participant.status == "completed"
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_raters_waiting_for_samples_others_hold_never_deadlock(researcher, monkeypatch, caplog):
+    """Forty raters, a fifth of them sending every POST twice, at a pool of two samples per
+    group with room for everyone: at almost every claim, each free sample of the group is
+    held by another transaction, so the claim has to wait for one."""
+    raters = 40
+    study = open_study(researcher, slug="tight", per_group=2, samples_per_rater=ITEMS,
+                       ratings_per_sample=raters)  # fmt: skip
+    claim, held = assignment_service._claim, []
+
+    def counted(step, *args):
+        sample = claim(step, *args)
+        if sample is None and step.kind is not assignment_service.rule.Kind.DONE:
+            held.append(step.group)  # every free sample of the group was held by others
+        return sample
+
+    monkeypatch.setattr(assignment_service, "_claim", counted)
+    caplog.set_level(logging.WARNING)
+    barrier = threading.Barrier(raters)
+    log: list = []
+    threads = [
+        threading.Thread(target=run_participant, args=(study.slug, n, barrier, log, n % 5 == 0))
+        for n in range(raters)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+
+    errors = [entry for entry in log if entry[1] == "error"]
+    assert not errors, errors[:3]
+    assert all(status in (200, 303) for _, _, statuses in log for status in statuses)
+    assert held, "no claim ever found every free sample held: the test did not test waiting"
+    assert "deadlock detected" not in caplog.text
+    assert "running it again" not in caplog.text  # nothing even needed a retry
+    ratings = Rating.objects.filter(assignment__participant__study=study)
+    assert ratings.count() == raters * ITEMS
+    per_sample = Counter(ratings.values_list("assignment__sample_id", flat=True))
+    assert dict(study.samples.values_list("pk", "load")) == dict(per_sample)
+    for participant in Participant.objects.filter(study=study):
+        groups = Counter(participant.assignments.values_list("sample__group__key", flat=True))
+        assert sorted(groups.values()) == [1, 1, 1], groups
+        assert participant.status == "completed"
+
+
+def lost(cause: Exception) -> OperationalError:
+    """What Django raises when PostgreSQL ends a transaction to settle a conflict: its own
+    OperationalError, psycopg's error as the cause."""
+    error = OperationalError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [psycopg.errors.DeadlockDetected("deadlock detected"),
+     psycopg.errors.SerializationFailure("could not serialize access")],
+)  # fmt: skip
+def test_a_transaction_that_lost_a_conflict_runs_again_and_succeeds(cause, monkeypatch):
+    monkeypatch.setattr("ratings.services.retries.time.sleep", lambda seconds: None)
+    calls = []
+
+    @retried
+    def step():
+        calls.append(1)
+        if len(calls) < 3:
+            raise lost(cause)
+        return "stored"
+
+    assert step() == "stored"
+    assert len(calls) == 3
+
+
+def test_a_transaction_that_keeps_losing_or_fails_otherwise_is_not_hidden(monkeypatch):
+    monkeypatch.setattr("ratings.services.retries.time.sleep", lambda seconds: None)
+    calls = []
+
+    @retried
+    def always_lost():
+        calls.append(1)
+        raise lost(psycopg.errors.DeadlockDetected("deadlock detected"))
+
+    with pytest.raises(OperationalError):
+        always_lost()
+    assert len(calls) == RETRIES + 1
+
+    @retried
+    def broken():
+        calls.append(1)
+        raise IntegrityError("duplicate key")
+
+    calls.clear()
+    with pytest.raises(IntegrityError):
+        broken()
+    assert len(calls) == 1
+
+
+@pytest.mark.django_db
+def test_inside_an_outer_transaction_a_lost_conflict_is_not_retried(monkeypatch):
+    """The outer transaction is lost with it: only its owner can run it again."""
+    calls = []
+
+    @retried
+    def step():
+        calls.append(1)
+        raise lost(psycopg.errors.SerializationFailure("could not serialize access"))
+
+    with pytest.raises(OperationalError), transaction.atomic():
+        step()
+    assert len(calls) == 1

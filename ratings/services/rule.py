@@ -1,0 +1,168 @@
+"""The assignment rule of DESIGN §3, in one place: what a participant gets next.
+
+Everything here is a pure function of the participant's seed, their items so far and what
+the pool still has; the services in `assignment` read those from the database, ask
+`next_step`, and claim what it names. Nothing here touches the database or the clock, so
+the simulation, the tests and the live pages all follow this one rule.
+
+- Items: a participant rates `samples_per_rater` items, some of them attention checks.
+- Attention checks: the study's rate of the items, at positions drawn from the seed, never
+  the first (`attention_positions`). Checks have no target: anyone may see each of them.
+- Groups: at their first item a participant draws the groups of all their regular items
+  (`group_sequence`): each group equally often, the remainder groups at random, in a
+  seeded shuffle of the whole sequence. Not in blocks of one of each: a rater who could
+  tell two items of a block apart would know the third. The next regular item comes from
+  the first group of the rest of that sequence that has a sample with a free slot for them
+  (`next_group`), so counts end within one of each other whenever the pool allows.
+- Samples: within the group, the fewest slots taken (`Sample.load`), ties in the
+  participant's own seeded order (`sample_order`); never more than `ratings_per_sample`
+  slots, never the same sample twice to one participant.
+- Screen-out: `attention_fail_limit` failed checks end the participant's work; 0 means no
+  screen-out. The last item (or nothing left to rate) ends it too.
+"""
+
+import hashlib
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from django.db.models import CharField, Value
+from django.db.models.functions import MD5, Cast, Concat
+
+
+class Kind(Enum):
+    REGULAR = "regular"
+    CHECK = "check"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Step:
+    """What comes next: a regular sample of `group`, an attention check, or the end."""
+
+    kind: Kind
+    group: int | None = None
+
+
+DONE = Step(Kind.DONE)
+CHECK = Step(Kind.CHECK)
+
+
+def items_for(study) -> int:
+    return study.samples_per_rater
+
+
+def attention_count(study) -> int:
+    """How many of a participant's items are attention checks: the rate's share, and never
+    all of them (the first item is always a regular one)."""
+    total = items_for(study)
+    wanted = round(total * study.attention_check_rate)
+    return 0 if wanted == 0 or total < 2 else min(wanted, total - 1)
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def attention_positions(participant, study) -> set[int]:
+    """Where this participant's attention checks fall: seeded, never first. Positions 2..n
+    ranked by the MD5 of "<seed>:<position>", the first few taken."""
+    wanted = attention_count(study)
+    if not wanted:
+        return set()
+    ranked = sorted(
+        range(2, items_for(study) + 1),
+        key=lambda position: (_md5(f"{participant.seed}:{position}"), position),
+    )
+    return set(ranked[:wanted])
+
+
+def regular_count(study, checks_in_study: int) -> int:
+    """How many regular items a participant gets: every item that is not a check (a study
+    with fewer checks than positions for them fills the rest with regular items)."""
+    return items_for(study) - min(attention_count(study), checks_in_study)
+
+
+def group_sequence(*, seed: int, groups: Sequence[int], length: int) -> list[int]:
+    """The groups of a participant's regular items, in order: each group `length //
+    len(groups)` times, the remainder groups drawn at random, the whole list shuffled by
+    the participant's seed. Recomputed from the seed, it is always the same."""
+    groups = sorted(groups)
+    if not groups or length <= 0:
+        return []
+    rng = random.Random(f"group-order:{seed}")
+    full, remainder = divmod(length, len(groups))
+    sequence = [group for group in groups for _ in range(full)] + rng.sample(groups, remainder)
+    rng.shuffle(sequence)
+    return sequence
+
+
+def next_group(
+    sequence: Sequence[int], served: Sequence[int], with_room: Collection[int]
+) -> int | None:
+    """The group of the next regular item. `served` holds the groups of the participant's
+    regular items so far; the rest of the sequence is what they have not used yet of
+    their quota, in their order, and the first of it with room wins. When none of it has
+    room (or the sequence is used up), the group they have seen least among those with
+    room, ties in the order of the sequence: balance as close as the pool allows."""
+    rest = list(sequence)
+    for group in served:
+        if group in rest:
+            rest.remove(group)
+    for group in rest:
+        if group in with_room:
+            return group
+    if not with_room:
+        return None
+    order = {group: index for index, group in reversed(list(enumerate(sequence)))}
+    return min(
+        with_room, key=lambda group: (served.count(group), order.get(group, len(order)), group)
+    )
+
+
+def screened_out(study, failures: int) -> bool:
+    """Whether `failures` failed attention checks end the participant's work. A limit of 0
+    means no screen-out."""
+    return bool(study.attention_fail_limit) and failures >= study.attention_fail_limit
+
+
+def finished(study, *, items_done: int, failures: int) -> bool:
+    """Whether the participant is done after `items_done` items: the last one, or screened
+    out."""
+    return items_done >= items_for(study) or screened_out(study, failures)
+
+
+def next_step(
+    *,
+    study,
+    participant,
+    served: Sequence[int],
+    items_done: int,
+    failures: int,
+    with_room: Collection[int],
+    check_left: bool,
+) -> Step:
+    """What the participant gets next, given their regular items' groups so far (`served`),
+    how many items they have had, how many checks they failed, which groups still have a
+    sample with a free slot for them and whether a check they have not seen is left."""
+    if finished(study, items_done=items_done, failures=failures):
+        return DONE
+    if check_left and items_done + 1 in attention_positions(participant, study):
+        return CHECK
+    group = next_group(participant.group_order, served, with_room)
+    return DONE if group is None else Step(Kind.REGULAR, group)
+
+
+def sample_order(seed: int) -> tuple:
+    """The order of the samples of one group for this participant, as `order_by`
+    arguments: the fewest slots taken first, ties by the MD5 of "<seed>:<sample id>" (the
+    participant's own shuffle, the same on every database)."""
+    tie = MD5(Concat(Value(f"{seed}:"), Cast("pk", output_field=CharField())))
+    return ("load", tie, "pk")
+
+
+def check_order(seed: int) -> tuple:
+    """The order in which a participant gets the attention checks (they have no slots to
+    count): their own shuffle, as for samples."""
+    return tuple(key for key in sample_order(seed) if key != "load")
