@@ -1,5 +1,7 @@
 """The assignment rule (DESIGN §3), driven through the services."""
 
+import hashlib
+import random
 from collections import Counter
 from datetime import timedelta
 
@@ -8,6 +10,8 @@ from django.utils import timezone
 
 from ratings import services
 from ratings.models import Assignment, Participant, Rating
+from ratings.services import rule
+from studies.models import Sample
 from tests.ratings.raters import open_study
 
 
@@ -184,3 +188,76 @@ def test_the_count_of_slots_can_be_rebuilt_from_the_assignments(study):
     held = Counter(Assignment.objects.filter(holds_slot=True).values_list("sample_id", flat=True))
     assert loads == {pk: held.get(pk, 0) for pk in loads}
     assert sum(loads.values()) == 2
+
+
+def test_a_participants_groups_are_drawn_from_their_seed_at_their_first_item(researcher):
+    study = open_study(researcher, slug="drawn", per_group=4, checks=2, samples_per_rater=8,
+                       ratings_per_sample=10, attention_check_rate=0.25)  # fmt: skip
+    participant = join(study)
+    Participant.objects.filter(pk=participant.pk).update(seed=4242)  # as the simulation does
+    assert participant.group_order == []
+    served = []
+    while (assignment := services.assignment_next(participant=participant)) is not None:
+        if not assignment.sample.is_attention_check:
+            served.append(assignment.sample.group_id)
+        rate(participant, assignment, score=1)
+    groups = list(study.groups.values_list("pk", flat=True))
+    drawn = rule.group_sequence(seed=4242, groups=groups, length=6)  # 8 items, 2 checks
+    assert Participant.objects.get(pk=participant.pk).group_order == drawn
+    assert served == drawn  # every group had room: the sequence itself, in its order
+
+
+def test_the_claim_follows_the_rule_in_every_state(researcher):
+    """Random loads, random histories and random sequences; the sample claimed is always
+    the first by the rule, computed here from the rule's own parts and an MD5 in Python."""
+    study = open_study(researcher, slug="rule", per_group=12, checks=2, samples_per_rater=12,
+                       ratings_per_sample=20, attention_check_rate=0)  # fmt: skip
+    rng = random.Random(11)
+    samples = list(Sample.objects.filter(study=study, is_attention_check=False))
+    group_of = {s.pk: s.group_id for s in samples}
+    groups = sorted(set(group_of.values()))
+    now = timezone.now()
+    for round_ in range(40):
+        for sample in samples:
+            load = 20 if rng.random() < 0.15 else rng.randint(0, 9)
+            Sample.objects.filter(pk=sample.pk).update(load=load)
+        if round_ % 4 == 0:  # now and then a group with no room at all
+            Sample.objects.filter(group_id=rng.choice(groups)).update(load=20)
+        participant = join(study)
+        order = rule.group_sequence(seed=rng.randrange(2**62), groups=groups, length=11)
+        Participant.objects.filter(pk=participant.pk).update(group_order=order)
+        had = rng.sample(samples, rng.randint(0, 5))
+        for position, sample in enumerate(had, start=1):
+            Assignment.objects.create(participant=participant, sample=sample, position=position,
+                                      served_at=now, lease_expires_at=now, submitted_at=now,
+                                      holds_slot=False)  # fmt: skip
+        participant.refresh_from_db()
+        loads = dict(Sample.objects.filter(study=study).values_list("pk", "load"))
+        open_ = [s.pk for s in samples if s not in had and loads[s.pk] < 20]
+        group = rule.next_group(
+            order, [group_of[s.pk] for s in had], {group_of[pk] for pk in open_}
+        )
+        digest = {pk: hashlib.md5(f"{participant.seed}:{pk}".encode()).hexdigest() for pk in open_}
+        expected = min(
+            (pk for pk in open_ if group_of[pk] == group),
+            key=lambda pk: (loads[pk], digest[pk], pk),
+            default=None,
+        )
+        claimed = services.assignment_next(participant=participant, now=now)
+        assert (claimed.sample_id if claimed else None) == expected, f"round {round_}"
+        if claimed is not None:
+            assert Sample.objects.get(pk=expected).load == loads[expected] + 1
+            assert claimed.position == len(had) + 1
+
+
+def test_an_attention_fail_limit_of_zero_screens_no_one_out(researcher):
+    study = open_study(researcher, slug="nolimit", per_group=4, checks=3, samples_per_rater=8,
+                       attention_check_rate=0.25, attention_fail_limit=0)  # fmt: skip
+    for _ in range(3):
+        participant = join(study)
+        while (assignment := services.assignment_next(participant=participant)) is not None:
+            rate(participant, assignment, score=10)  # fails every check (expected 1-2)
+        participant.refresh_from_db()
+        assert participant.status == "completed"
+        assert participant.flags["attention_failures"] == 2
+        assert participant.assignments.count() == 8

@@ -4,6 +4,7 @@ its target, no deadlock. Row locks are only real on PostgreSQL, so the raters ru
 
 import logging
 import threading
+import time
 from collections import Counter
 
 import psycopg.errors
@@ -11,9 +12,11 @@ import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client
 
+from ratings import services
 from ratings.models import Assignment, Participant, Rating
 from ratings.services import assignment as assignment_service
 from ratings.services.retries import RETRIES, retried
+from studies.models import Sample
 from tests.conftest import needs_postgresql
 from tests.ratings.raters import ITEM, Rater, open_study
 
@@ -101,11 +104,12 @@ def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_no
 @pytest.mark.django_db(transaction=True)
 def test_raters_waiting_for_samples_others_hold_never_deadlock(researcher, monkeypatch, caplog):
     """Forty raters, a fifth of them sending every POST twice, at a pool of two samples per
-    group with room for everyone: at almost every claim, each free sample of the group is
-    held by another transaction, so the claim has to wait for one."""
+    group with exactly the room they need: at almost every claim, each free sample of the
+    group is held by another transaction, so the claim has to wait for one, and samples
+    fill up while others wait for them."""
     raters = 40
     study = open_study(researcher, slug="tight", per_group=2, samples_per_rater=ITEMS,
-                       ratings_per_sample=raters)  # fmt: skip
+                       ratings_per_sample=raters // 2)  # fmt: skip
     claim, held = assignment_service._claim, []
 
     def counted(step, *args):
@@ -141,6 +145,59 @@ def test_raters_waiting_for_samples_others_hold_never_deadlock(researcher, monke
         groups = Counter(participant.assignments.values_list("sample__group__key", flat=True))
         assert sorted(groups.values()) == [1, 1, 1], groups
         assert participant.status == "completed"
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_waits_for_a_held_sample_without_waiting_for_its_lock(researcher):
+    """While another transaction holds every sample of the participant's next group, the
+    claim holds back without queueing for a row lock (the queue is where deadlocks form:
+    see ratings.services.assignment), and gets a sample of that group once they are free."""
+    study = open_study(researcher, slug="held", per_group=2, samples_per_rater=3,
+                       attention_check_rate=0)  # fmt: skip
+    participant = services.participant_consent(study=study)
+    group = study.groups.get(key="ai")
+    others = list(study.groups.exclude(pk=group.pk).values_list("pk", flat=True))
+    Participant.objects.filter(pk=participant.pk).update(group_order=[group.pk, *others])
+    locked, release, found = threading.Event(), threading.Event(), {}
+
+    def hold():
+        try:
+            with transaction.atomic():
+                list(Sample.objects.select_for_update().filter(group=group))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def claim():
+        try:
+            connection.ensure_connection()
+            found["pid"] = connection.connection.info.backend_pid
+            found["assignment"] = services.assignment_next(participant=participant)
+        finally:
+            connection.close()
+
+    holder, claimer = threading.Thread(target=hold), threading.Thread(target=claim)
+    holder.start()
+    assert locked.wait(timeout=30)
+    claimer.start()
+    waits = []
+    for _ in range(40):
+        time.sleep(0.01)
+        if "pid" in found:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [found["pid"]]
+                )
+                waits.extend(row[0] for row in cursor.fetchall())
+    assert "assignment" not in found, "the claim went past a group that had room"
+    release.set()
+    holder.join(timeout=30)
+    claimer.join(timeout=30)
+    assert found["assignment"].sample.group_id == group.pk
+    assert waits, "the claim's connection was never seen"
+    assert "Lock" not in waits
 
 
 def lost(cause: Exception) -> OperationalError:
