@@ -8,6 +8,11 @@ from django.db.models import Count, Q
 from ratings.models import Participant
 from studies.selectors import study_list_visible
 
+# The cookie key would let whoever reads it act as the rater; the seed (and the order drawn
+# from it) would let them predict what the rater is served. Neither is shown.
+SECRET_FIELDS = {"session_key", "seed", "group_order"}
+SHOWN_FIELDS = [f.name for f in Participant._meta.fields if f.name not in SECRET_FIELDS]
+
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
@@ -16,7 +21,8 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_filter = [("study", admin.RelatedOnlyFieldListFilter), "status"]
     search_fields = ["pseudonym", "external_id", "external_session_id"]
     list_select_related = ["study"]
-    readonly_fields = [field.name for field in Participant._meta.fields]
+    fields = SHOWN_FIELDS
+    readonly_fields = SHOWN_FIELDS
 
     def get_queryset(self, request):
         return (

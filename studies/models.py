@@ -6,15 +6,20 @@ live in `studies.services` and `studies.design`.
 """
 
 import secrets
+import string
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+TOKEN_FIRST = string.ascii_letters + string.digits
+
 
 def new_token() -> str:
-    """A random, opaque, URL-safe token (128 bits): never sequential, never guessable."""
-    return secrets.token_urlsafe(16)
+    """A random, opaque, URL-safe token (128 bits and more): never sequential, never
+    guessable. It starts with a letter or digit, never `-`: a spreadsheet reads a cell that
+    starts with -, =, + or @ as a formula, and pseudonyms and tokens end up in CSV files."""
+    return secrets.choice(TOKEN_FIRST) + secrets.token_urlsafe(16)
 
 
 def default_criteria() -> list[dict]:

@@ -211,3 +211,17 @@ def test_a_researcher_sees_the_participants_of_their_own_studies_only(
     theirs = Participant.objects.get(external_id="THEIRS-PID")
     hidden = logged_in.get(reverse("admin:ratings_participant_change", args=[theirs.pk]))
     assert "THEIRS-PID" not in hidden.content.decode()
+
+
+def test_the_participant_page_hides_the_cookie_key_and_the_seed(logged_in, draft_study):
+    """Whoever reads the cookie key can act as the rater; the seed predicts their items."""
+    from ratings.models import Participant
+
+    rater = Participant.objects.create(
+        study=draft_study, seed=987654321987, external_id="PID-7", session_key="cookie-key-XYZ42"
+    )
+    detail = logged_in.get(reverse("admin:ratings_participant_change", args=[rater.pk]))
+    html = detail.content.decode()
+    assert detail.status_code == 200 and "PID-7" in html and rater.pseudonym in html
+    assert "cookie-key-XYZ42" not in html
+    assert "987654321987" not in html
