@@ -1,0 +1,58 @@
+"""Requests whose text the database cannot store are refused before any view runs.
+
+PostgreSQL's text columns refuse NUL characters; a lone surrogate cannot be encoded at
+all. A NUL in a URL, a query parameter, a form field or a cookie would otherwise reach a
+query and end as a 500 (`?PROLIFIC_PID=%00`, `item=%00`, `/media/%00/`). Here it gets a 400:
+JSON in the API's error shape under /api/, a plain page elsewhere. JSON and multipart
+bodies of the API are checked by its parsers (api.parsers), with the same rule.
+"""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from api.errors import error_body
+from api.parsers import text_problem
+
+FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def request_text_problems(request) -> dict[str, list[str]]:
+    """Each part of the request that cannot be stored, by name, with why."""
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str, value: str) -> None:
+        problem = text_problem(value)
+        if problem:
+            problems.setdefault(name, []).append(problem)
+
+    check("path", request.path)
+    queries = [request.GET]
+    # The API's parsers check its bodies themselves (api.parsers); forms elsewhere, here.
+    if request.content_type in FORMS and not request.path.startswith("/api/"):
+        queries.append(request.POST)
+    for query in queries:
+        for key, values in query.lists():
+            name = "a parameter name" if text_problem(key) else key
+            check(name, key)
+            for value in values:
+                check(name, value)
+    for key, value in request.COOKIES.items():
+        check("cookie", key)
+        check("cookie", value)
+    return problems
+
+
+class UnstorableTextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problems = request_text_problems(request)
+        if not problems:
+            return self.get_response(request)
+        names = ", ".join(sorted(problems))
+        message = f"The request cannot be used: {names} holds characters that cannot be stored."
+        if request.path.startswith("/api/"):
+            body = error_body(status_code=400, code="invalid", message=message, fields=problems)
+            return JsonResponse(body, status=400)
+        return render(request, "bad_request.html", {"message": message}, status=400)
