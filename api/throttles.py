@@ -1,5 +1,11 @@
 """Request rates: anonymous clients by address, authenticated ones by their token.
 
+Every request counts, including those answered 401 or 403: DRF checks authentication and
+permissions before throttles, so without `ThrottledFirst` a client guessing tokens, or
+sending none, would never be limited. The client's address is the connection's
+(`REMOTE_ADDR`), or, behind `API_NUM_PROXIES` trusted proxies, the address the last of
+them saw in `X-Forwarded-For`; a header the client sends itself is never trusted.
+
 Counts live in Django's default cache: Redis when REDIS_URL is set, so every web process
 counts the same requests; otherwise a cache per process, so with several web processes a
 client may get up to that many times the rate.
@@ -7,7 +13,29 @@ client may get up to that many times the rate.
 
 import hashlib
 
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
+
+
+class ThrottledFirst:
+    """A view mixin: throttles before permissions, and for failed authentication too."""
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            # The request is anonymous from here on: counted by address.
+            self.check_throttles(request)
+            raise
+
+    def check_permissions(self, request):
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        if getattr(request, "_blindrate_throttled", False):
+            return  # counted once per request
+        request._blindrate_throttled = True
+        super().check_throttles(request)
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle):

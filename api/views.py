@@ -14,7 +14,6 @@ from rest_framework.decorators import (
     authentication_classes,
     permission_classes,
     renderer_classes,
-    throttle_classes,
 )
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -32,6 +31,7 @@ from api.parsers import JSONParser, MultiPartParser
 from api.renderers import CSVRenderer, PNGRenderer
 from api.selectors import api_study_list
 from api.services import api_sample_upload, api_samples_add
+from api.throttles import ThrottledFirst
 from ratings.export import ratings_csv_chunks, ratings_export_queryset, ratings_json_rows
 from ratings.models import Rating
 from studies import services as study_services
@@ -56,7 +56,7 @@ class Metadata(metadata.SimpleMetadata):
         return {}
 
 
-class ApiView(GenericAPIView):
+class ApiView(ThrottledFirst, GenericAPIView):
     metadata_class = Metadata
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
@@ -428,7 +428,6 @@ class AnalysisDetail(ApiView):
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 @authentication_classes([])
 @permission_classes([])
-@throttle_classes([])
 @renderer_classes([JSONRenderer])
 def not_found(request, path: str = ""):
     """Any other URL under /api/: a 404 in the API's JSON shape, not an HTML page."""

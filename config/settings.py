@@ -180,6 +180,10 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "token": env.str("API_THROTTLE_TOKEN", default="1200/minute"),
     },
+    # The client's address for anonymous limits: the connection's, or behind this many
+    # trusted reverse proxies, the one the last proxy saw (X-Forwarded-For). 0 trusts no
+    # header a client could send itself.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0, minimum=0),
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
