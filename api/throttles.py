@@ -3,7 +3,7 @@
 Every request counts, including those answered 401 or 403: DRF checks authentication and
 permissions before throttles, so without `ThrottledFirst` a client guessing tokens, or
 sending none, would never be limited. The client's address is the connection's
-(`REMOTE_ADDR`), or, behind `API_NUM_PROXIES` trusted proxies, the address the last of
+(`REMOTE_ADDR`), or, behind `NUM_PROXIES` trusted proxies (config.client), the address the last of
 them saw in `X-Forwarded-For`; a header the client sends itself is never trusted.
 
 Counts live in Django's default cache: Redis when REDIS_URL is set, so every web process
@@ -14,6 +14,8 @@ client may get up to that many times the rate.
 import hashlib
 
 from rest_framework import exceptions, throttling
+
+from config.client import client_address
 
 
 class ThrottledFirst:
@@ -42,6 +44,9 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
     """Requests without valid credentials, by client address (`API_THROTTLE_ANON`)."""
 
     scope = "anon"
+
+    def get_ident(self, request):
+        return client_address(request)
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):

@@ -6,6 +6,7 @@ development. A variable that is missing where it is required, or cannot be parse
 start with one line naming it (see `config.environment`).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from config.environment import Environment
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "ratings",
     "analysis",
     "api",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +55,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,10 +188,6 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "token": env.str("API_THROTTLE_TOKEN", default="1200/minute"),
     },
-    # The client's address for anonymous limits: the connection's, or behind this many
-    # trusted reverse proxies, the one the last proxy saw (X-Forwarded-For). 0 trusts no
-    # header a client could send itself.
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0, minimum=0),
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -208,6 +212,19 @@ SPECTACULAR_SETTINGS = {
 
 # Security: strict by default; `make run` turns DEBUG on for the local platform.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the app, for the client's address of every limit that counts
+# by address (config.client): 0 trusts no header a client could send itself.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0, minimum=0)
+
+# Admin login: django-axes counts failed logins in the database and locks out an address,
+# and a username, after ADMIN_LOGIN_FAILURE_LIMIT failures for ADMIN_LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start of every command
+AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
