@@ -503,7 +503,9 @@ def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> 
     briefs = {b.key: b for b in study.briefs.all()}
     for row in rows:
         if row.brief_key and row.brief_key not in briefs:
-            brief = Brief(study=study, key=row.brief_key, title=row.brief_key)
+            # No title: a brief's title is shown to raters, and keys are the researcher's
+            # own words ("ai-prompt"); a title is given in the admin or the API.
+            brief = Brief(study=study, key=row.brief_key, title="")
             brief.full_clean(exclude=["study"])
             brief.save()
             briefs[row.brief_key] = brief
@@ -541,7 +543,51 @@ def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> 
         report.by_group[key] = report.by_group.get(key, 0) + 1
     report.created = len(samples)
     report.warnings.extend(media_format_warnings(study))
+    report.warnings.extend(brief_warnings(study))
     return report
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[0-9a-z]+", text.lower())
+
+
+def _contains_words(haystack: list[str], needle: list[str]) -> bool:
+    size = len(needle)
+    return bool(size) and any(
+        haystack[i : i + size] == needle for i in range(len(haystack) - size + 1)
+    )
+
+
+def brief_warnings(study: Study) -> list[str]:
+    """Briefs that could give a group away: one answered by a single group only (its title
+    and text are shown with every sample of that group), and one whose key or title names
+    a group (by key or label)."""
+    groups = list(study.groups.all())
+    used: dict[int, set[str]] = {}
+    for brief_id, group_key in (
+        Sample.objects.filter(study=study, is_attention_check=False, brief__isnull=False)
+        .values_list("brief_id", "group__key")
+        .distinct()
+    ):
+        used.setdefault(brief_id, set()).add(group_key)
+    warnings = []
+    for brief in study.briefs.order_by("key"):
+        keys = used.get(brief.id, set())
+        if len(groups) > 1 and len(keys) == 1:
+            warnings.append(
+                f"brief '{brief.key}' is used by group '{next(iter(keys))}' only, so what "
+                "raters see of it marks that group's samples; give every group samples of it"
+            )
+        for group in groups:
+            for where, words in (("key", _words(brief.key)), ("title", _words(brief.title))):
+                if _contains_words(words, _words(group.key)) or _contains_words(
+                    words, _words(group.label)
+                ):
+                    warnings.append(
+                        f"brief '{brief.key}': its {where} names the group '{group.key}'; "
+                        "rename it, since a brief's title is shown to raters"
+                    )
+    return warnings
 
 
 def media_format_warnings(study: Study) -> list[str]:

@@ -34,8 +34,11 @@ def test_one_sample_is_added_from_a_json_object(api, draft_study):
     )  # fmt: skip
 
     assert response.status_code == 201, response.json()
-    assert response.json() == {"created": 1, "by_group": {"human": 1},
-                               "briefs_created": ["lighthouse"], "warnings": []}  # fmt: skip
+    assert response.json() == {
+        "created": 1, "by_group": {"human": 1}, "briefs_created": ["lighthouse"],
+        "warnings": ["brief 'lighthouse' is used by group 'human' only, so what raters see "
+                     "of it marks that group's samples; give every group samples of it"],
+    }  # fmt: skip
     sample = Sample.objects.get(study=draft_study)
     assert (sample.external_id, sample.group.key, sample.brief.key) == (
         "h-1",

@@ -299,3 +299,44 @@ def test_media_in_one_format_for_every_group_raise_no_warning(draft_study):
                        max_bytes=10**6)  # fmt: skip
     report = run_import(draft_study, "samples.csv", "group,file\nai,a.png\nhuman,h.png\n", archive)
     assert report.warnings == []
+
+
+def test_import_made_briefs_show_raters_no_title(draft_study):
+    """A brief's key is the researcher's word ("ai-prompt"); raters never see it."""
+    run_import(draft_study, "s.csv", "group,brief,text\nhuman,story-1,A poem.\nai,story-1,B.\n")
+    brief = Brief.objects.get(study=draft_study, key="story-1")
+    assert brief.title == "" and brief.text == ""
+
+
+def test_briefs_that_could_mark_a_group_are_warned_about(draft_study):
+    report = run_import(
+        draft_study,
+        "s.csv",
+        "group,brief,text\n"
+        "ai,ai-prompt,One.\n"  # named after a group, and one group only
+        "human,ai-prompt,Two.\n"
+        "collaboration,solo,Three.\n"  # one group only
+        "human,shared,Four.\nai,shared,Five.\ncollaboration,shared,Six.\n"  # fine
+        "human,rainy-day,Seven.\nai,rainy-day,Eight.\n",  # "ai" inside a word: fine
+    )
+    assert report.warnings == [
+        "brief 'ai-prompt': its key names the group 'ai'; rename it, since a brief's title "
+        "is shown to raters",
+        "brief 'solo' is used by group 'collaboration' only, so what raters see of it marks "
+        "that group's samples; give every group samples of it",
+    ]
+    Brief.objects.filter(key="shared").update(title="The Human-AI collaboration prompt")
+    from studies.importing import brief_warnings
+
+    assert any("'shared': its title names the group 'collaboration'" in w
+               for w in brief_warnings(draft_study))  # fmt: skip
+
+
+def test_an_attention_check_alone_does_not_make_a_brief_one_groups(draft_study):
+    report = run_import(
+        draft_study,
+        "s.csv",
+        "group,brief,text,attention,expected\n"
+        "human,b,One.,,\nai,b,Two.,,\ncollaboration,b,Three.,,\nhuman,b,Score 1.,yes,1-2\n",
+    )
+    assert report.warnings == []
