@@ -1,12 +1,12 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views
 
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("studies/", views.StudyList.as_view(), name="study-list"),
     path("studies/<slug:slug>/", views.StudyDetail.as_view(), name="study-detail"),
     path("studies/<slug:slug>/open/", views.StudyOpen.as_view(), name="study-open"),

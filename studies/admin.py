@@ -83,6 +83,9 @@ class ImportForm(forms.Form):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["studies/admin.css"]}
+
     list_display = ["slug", "title", "status", "owner", "sample_count", "opened_at"]
     list_filter = ["status"]
     search_fields = ["slug", "title"]
@@ -129,8 +132,8 @@ class StudyAdmin(admin.ModelAdmin):
         document = json.dumps(obj.frozen_design, indent=2, sort_keys=True, ensure_ascii=False)
         return format_html(
             "<p>SHA-256 <code>{}</code>, opened {}</p>"
-            '<details><summary>Canonical design ({} samples)</summary><pre style="max-height:'
-            '30em;overflow:auto">{}</pre></details>',
+            '<details><summary>Canonical design ({} samples)</summary><pre class="frozen-design">'
+            "{}</pre></details>",
             obj.frozen_sha256,
             obj.opened_at,
             len(obj.frozen_design.get("samples", [])),
@@ -288,6 +291,9 @@ def _media_limit() -> int:
 class StudyOwnedAdmin(admin.ModelAdmin):
     """Rows that belong to a study: visible and changeable through the study's owner."""
 
+    class Media:
+        css = {"all": ["studies/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).filter(study__in=_visible_studies(request))
 
@@ -427,8 +433,7 @@ class SampleAdmin(StudyOwnedAdmin):
     def short_preview(self, obj: Sample):
         if obj.kind == Sample.Kind.TEXT:
             return format_html(
-                '<span style="display:inline-block;max-width:22em;white-space:nowrap;'
-                'overflow:hidden;text-overflow:ellipsis">{}</span>',
+                '<span class="sample-line">{}</span>',
                 " ".join(obj.text.split())[:200],
             )
         return self.preview(obj, thumbnail=True)
@@ -439,13 +444,8 @@ class SampleAdmin(StudyOwnedAdmin):
             return format_html('<div class="sample-text">{}</div>', render_markdown(obj.text))
         url = reverse("studies:sample_media", args=[obj.token])
         if obj.kind == Sample.Kind.IMAGE:
-            size = 80 if thumbnail else 480
-            return format_html(
-                '<img src="{}" alt="sample image" style="max-width:{}px;max-height:{}px">',
-                url,
-                size,
-                size,
-            )
+            size = "sample-thumbnail" if thumbnail else "sample-image"
+            return format_html('<img src="{}" alt="sample image" class="{}">', url, size)
         return format_html('<audio controls preload="none" src="{}"></audio>', url)
 
     def save_model(self, request, obj, form, change):
