@@ -49,6 +49,7 @@ with each rate.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -75,6 +76,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TIMEOUT = 15.0  # seconds a request may take before it counts as failed
 HELD_P99_MS = 200.0
 CLIENT_LATE_MS = 20.0  # a client whose p99 lateness is above this could not keep up
+SATURATED_MS = 1000.0  # a p50 above this (or 1% failed): higher rates are not run
 TARGET_RATE = 100.0
 CLIENT_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -335,11 +337,15 @@ class Pool:
         task.add_done_callback(self.arrivals.discard)
 
     async def fill(self, size: int, at_once: int = 24) -> None:
-        """Grow to `size` agents, `at_once` arriving at a time (between rates: unmeasured)."""
-        while self.size < size:
+        """Grow to `size` agents, `at_once` arriving at a time (between rates: unmeasured);
+        give up after a minute or when arrivals keep failing."""
+        give_up, failed = time.monotonic() + 60, len(self.failures)
+        while self.size < size and time.monotonic() < give_up:
             for _ in range(min(at_once, size - self.size)):
                 self.arrive()
             await asyncio.gather(*self.arrivals)
+            if len(self.failures) - failed > at_once:
+                break
 
     def back(self, agent, failed: bool) -> None:
         if failed or agent.finished:
@@ -368,6 +374,7 @@ async def open_loop(name: str, rate: float, seconds: float, pool: Pool):
     tasks: set[asyncio.Task] = set()
     start = time.monotonic() + 0.05
     scheduled = start
+    give_up = start + seconds + TIMEOUT  # bounded, even when no rater ever comes free
     while True:
         scheduled += random.expovariate(rate)
         if scheduled >= start + seconds:
@@ -376,8 +383,12 @@ async def open_loop(name: str, rate: float, seconds: float, pool: Pool):
         if delay > 0:
             await asyncio.sleep(delay)
         record = Record(name, scheduled, waited=not pool.idle)
-        agent = await pool.take()
         records.append(record)
+        try:
+            agent = await asyncio.wait_for(pool.take(), max(0.001, give_up - time.monotonic()))
+        except TimeoutError:
+            record.error, record.ended = "not sent: no rater free", time.monotonic()
+            continue
         task = asyncio.create_task(_one(pool, agent, record))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
@@ -488,6 +499,7 @@ def summary(run: tuple, rate: float, seconds: float, usage: dict) -> dict:
 def line(label: str, result: dict, raters: int | None = None) -> str:
     who = f"{raters:5d}" if raters is not None else "    -"
     verdict = "yes" if result["held"] else "NO"
+    per = result["server_cores"] * 1000 / max(result["achieved"], 0.1)
     if result["client_late"]:
         verdict += " (client late)"
     return (
@@ -495,15 +507,25 @@ def line(label: str, result: dict, raters: int | None = None) -> str:
         f"{result['p50']:6.1f} {result['p99']:7.1f} {result['p50_send']:6.1f} "
         f"{result['p99_send']:7.1f} {result['errors']:4d} {result['late_p99']:6.1f} "
         f"{result['waited']:4d} {result['client_cores']:5.2f} {result['server_cores']:5.2f} "
-        f"{result['machine_cores']:5.2f} {result['load']:5.2f}  {verdict}"
+        f"{result['machine_cores']:5.2f} {per:5.1f} {result['load']:5.2f}  {verdict}"
     )  # fmt: skip
 
 
 HEADER = (
-    "view     offered raters  drawn achieved p50ms  p99ms  p50ms   p99ms  err late99 wait "
-    "client server machine load held\n"
-    "                          (per second)  (from schedule) (from send)           ms      "
-    "cores  cores  cores\n"
+    f"{'':8}{'offered':>7} {'pool':>5} {'drawn':>6} {'achvd':>6} {'p50':>6} {'p99':>7} "
+    f"{'p50':>6} {'p99':>7} {'err':>4} {'late':>6} {'wait':>4} {'clnt':>5} {'srv':>5} "
+    f"{'mach':>5} {'cpu/r':>5} {'load':>5}  held\n"
+    f"{'':8}{'/s':>7} {'':>5} {'/s':>6} {'/s':>6} {'ms from schedule':>14} "
+    f"{'ms from send':>14} {'':>4} {'ms':>6} {'':>4} {'cores':>5} {'cores':>5} {'cores':>5} "
+    f"{'ms':>5}\n"
+)
+LEGEND = (
+    "pool: raters (rate x think); drawn: POSTs the Poisson draw scheduled, per second; "
+    "achvd: answers within the window, per second;\nlate: the client's p99 lateness (sent "
+    "minus scheduled); wait: POSTs that found no rater free (all in flight); clnt, srv, "
+    "mach:\nCPU used by the client, the server (gunicorn and its PostgreSQL backends) and "
+    "the whole machine (every user);\ncpu/r: server CPU per answer; load: 1-minute load "
+    "average. Held: no error and p99 from schedule < 200 ms.\n"
 )
 
 
@@ -624,27 +646,42 @@ async def bench(args, port: int, master: int) -> list[Record]:
     await raters.fill(int(args.rates[0] * args.think))
     await open_loop("warm-up", args.rates[0], 4, raters)  # not reported
     await open_loop("warm-up", args.rates[0], 2, await reference_pool(25, floor))
-    print(HEADER, end="", flush=True)
+    print(LEGEND + HEADER, end="", flush=True)
+    saturated_at = None
     for rate in args.rates:
         size = max(1, round(rate * args.think))
         for label, floor_page in (("trivial", None), ("floor", floor)):
             if args.reference_seconds <= 0:
                 continue
             pool = await reference_pool(size, floor_page)
+            await settle(port, keep_alive)
             usage.start()
             run = await open_loop(label, rate, args.reference_seconds, pool)
             result = summary(run, rate, args.reference_seconds, usage.stop())
             print(line(label, result), flush=True)
             results.append((label, result))
+        if saturated_at is not None:
+            print(f"rating  {rate:5.0f}/s  skipped: saturated at {saturated_at:g}/s "
+                  "(--all-rates runs it anyway)", flush=True)  # fmt: skip
+            continue
+        failed = len(raters.failures)
         await raters.fill(size)
+        await settle(port, keep_alive)
         usage.start()
         run = await open_loop(f"{rate:g}/s", rate, args.seconds, raters)
         result = summary(run, rate, args.seconds, usage.stop())
         print(line("rating", result, raters.size), flush=True)
         if result["first_errors"]:
             print("         errors:", "; ".join(result["first_errors"]), flush=True)
+        if len(raters.failures) > failed:
+            print(f"         {len(raters.failures) - failed} raters failed to arrive, e.g. "
+                  f"{raters.failures[failed]}", flush=True)  # fmt: skip
         results.append(("rating", result))
         all_records += run[0]
+        # Far past saturation a rate says nothing more, and takes long: stop there.
+        overloaded = result["p50"] > SATURATED_MS or result["errors"] > 0.01 * result["n"]
+        if overloaded and not args.all_rates:
+            saturated_at = rate
     # The kinds of next item at one rate, with enough done pages: the raters furthest
     # through the study, reading for a short time, and new ones in their places.
     size = max(1, round(args.kinds_rate * args.kinds_think))
@@ -654,6 +691,8 @@ async def bench(args, port: int, master: int) -> list[Record]:
     for rater in furthest:
         kinds_pool.size += 1
         kinds_pool.put(rater)
+    await kinds_pool.fill(size)
+    await settle(port, keep_alive)
     name = f"kinds {args.kinds_rate:g}/s"
     usage.start()
     run = await open_loop(name, args.kinds_rate, args.kinds_seconds, kinds_pool)
@@ -661,9 +700,9 @@ async def bench(args, port: int, master: int) -> list[Record]:
     print(line("kinds", kinds_result, size), flush=True)
     all_records += run[0]
     await asyncio.gather(*raters.arrivals, *kinds_pool.arrivals)
-    failures = raters.failures + kinds_pool.failures
-    if failures:
-        print(f"{len(failures)} arrivals failed, e.g. {failures[0]}")
+    if kinds_pool.failures:
+        print(f"         {len(kinds_pool.failures)} raters failed to arrive, e.g. "
+              f"{kinds_pool.failures[0]}", flush=True)  # fmt: skip
 
     def held(label: str) -> float:
         best = 0.0
@@ -684,6 +723,22 @@ async def _ready(agent):
     return agent
 
 
+async def settle(port: int, keep_alive: float) -> float:
+    """Wait until the server answers the trivial view within 50 ms twice running (up to a
+    minute): after a rate the server could not hold, requests their clients gave up on
+    may still be queued, and would otherwise slow the next measurement. Seconds waited."""
+    began = time.monotonic()
+    calm = 0
+    while calm < 2 and time.monotonic() - began < 60:
+        sent, probe = time.monotonic(), Browser(port, keep_alive)
+        with contextlib.suppress(OSError, EOFError, TimeoutError):
+            await asyncio.wait_for(probe.fetch("GET", "/healthz/"), TIMEOUT)
+        probe.connection.close()
+        calm = calm + 1 if time.monotonic() - sent < 0.05 else 0
+        await asyncio.sleep(0.1)
+    return time.monotonic() - began
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="25,50,100,150,200",
@@ -693,9 +748,11 @@ def main() -> int:
                         help="mean think time in seconds (raters = rate x think)")  # fmt: skip
     parser.add_argument("--reference-seconds", type=float, default=6,
                         help="per rate for each reference line; 0: none")  # fmt: skip
-    parser.add_argument("--kinds-rate", type=float, default=50)
+    parser.add_argument("--all-rates", action="store_true",
+                        help="run every rate, even past one that saturated the server")  # fmt: skip
+    parser.add_argument("--kinds-rate", type=float, default=20)
     parser.add_argument("--kinds-think", type=float, default=1)
-    parser.add_argument("--kinds-seconds", type=float, default=20)
+    parser.add_argument("--kinds-seconds", type=float, default=30)
     parser.add_argument("--attention-checks", type=int, default=10)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
@@ -742,6 +799,7 @@ def main() -> int:
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads), "--keep-alive", f"{args.keep_alive:g}"]
     server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server on TERM
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -778,8 +836,9 @@ def main() -> int:
     by: dict[str, list[tuple[int, int, int]]] = {}
     for kind, *numbers in rows:
         by.setdefault(kind, []).append(tuple(numbers))
-    print("\nqueries per rating POST (one participant, Django's test client): "
-          "Django's count / driver statements / commits")  # fmt: skip
+    print("\nqueries per rating POST (one participant, Django's test client): what Django "
+          "records (CaptureQueriesContext, with its BEGIN and COMMIT entries) / statements "
+          "psycopg executed / commits")  # fmt: skip
     for kind in (*GROUPS, "attention", "done"):
         seen = sorted(set(by.get(kind, [])))
         print(f"  next {kind:<14}" + ", ".join("/".join(map(str, s)) for s in seen))
