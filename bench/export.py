@@ -2,13 +2,15 @@
 ratings (1M by default), `GET /api/studies/<slug>/ratings/?format=csv` with a token.
 
 Prints rows/s and MB/s of the streamed CSV, and the peak memory (VmHWM) of the gunicorn
-worker process that served it, before and after. Target: at least 200k rows/s with the
-worker's peak under 200 MB.
+worker process that served it, before and after. The CSV is written by the one writer,
+`ratings.export` (Python over a server-side cursor). Target (issue 11): at least 100k
+rows/s with the worker's peak under 200 MB at 1M ratings. The first export warms the
+caches; the verdict is on the slowest of the others, as the machine may be shared.
 
-    .venv/bin/python bench/export.py [--ratings 1000000] [--repeat 2]
+    .venv/bin/python bench/export.py [--ratings 1000000] [--repeat 4] [--database NAME]
 
-It creates (and drops) the database `blindrate_bench_export` on the local PostgreSQL
-server; the ratings are written with INSERT ... SELECT over generate_series, not through
+It creates (and drops) the database `blindrate_bench_export` (or NAME) on the local
+PostgreSQL server; the ratings are written with INSERT ... SELECT over generate_series, not through
 the rater pages (bench/rater_load.py measures those).
 """
 
@@ -125,13 +127,15 @@ def export(port: int, token: str) -> tuple[int, int, float, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ratings", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=2, help="exports, the first one warms")
+    parser.add_argument("--repeat", type=int, default=4, help="exports, the first one warms")
     parser.add_argument("--keep", action="store_true", help="keep the database (to profile)")
+    parser.add_argument("--database", default=DATABASE, help="created, and dropped after")
     args = parser.parse_args()
+    database = args.database
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
-    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)",
-                    "-c", f"CREATE DATABASE {DATABASE}"], check=True)  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
+                    "-c", f"CREATE DATABASE {database}"], check=True)  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
            "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
            "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
@@ -173,23 +177,27 @@ def main() -> int:
                 time.sleep(0.2)
         print(f"gunicorn sync worker (pid {worker}) + PostgreSQL, {os.cpu_count()} cores; "
               f"worker peak memory before: {vm_hwm_mb(worker):.1f} MB", flush=True)  # fmt: skip
+        rates = []
         for attempt in range(1, args.repeat + 1):
             rows, size, elapsed, header = export(port, token)
+            rates.append(rows / elapsed)
             print(f"export {attempt}: {rows} rows, {size / 1e6:.1f} MB in {elapsed:.2f} s: "
                   f"{rows / elapsed:,.0f} rows/s, {size / 1e6 / elapsed:.1f} MB/s; worker peak "
                   f"memory {vm_hwm_mb(worker):.1f} MB", flush=True)  # fmt: skip
             assert rows == args.ratings, f"expected {args.ratings} rows, got {rows}"
             assert header.startswith("rating,study,participant,sample"), header
-        rate, peak = rows / elapsed, vm_hwm_mb(worker)
-        verdict = "met" if rate >= 200_000 and peak < 200 else "NOT met"
-        print(f"target >= 200,000 rows/s with peak < 200 MB: {verdict} "
-              f"({rate:,.0f} rows/s, {peak:.1f} MB)")  # fmt: skip
+        measured = rates[1:] or rates
+        slowest, peak = min(measured), vm_hwm_mb(worker)
+        verdict = "met" if slowest >= 100_000 and peak < 200 else "NOT met"
+        print(f"{len(measured)} measured exports: {slowest:,.0f}-{max(measured):,.0f} rows/s, "
+              f"worker peak {peak:.1f} MB; target >= 100,000 rows/s with peak < 200 MB: "
+              f"{verdict}")  # fmt: skip
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         if not args.keep:
-            subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"])
+            subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
     return 0
 
 
