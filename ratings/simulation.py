@@ -137,6 +137,8 @@ def study_simulate_raters(*, study: Study, raters: int, seed: int, model: RaterM
         Participant.objects.filter(pk=participant.pk).update(seed=rater.seed, consented_at=arrival)
         participant.seed, participant.consented_at = rater.seed, arrival
         stored += simulation.rate(participant, rater, arrival + READING_INSTRUCTIONS)
+        # Who was careless or a speeder: the tests tell raters apart by it (the analysis
+        # never reads it; it finds suspect raters from their ratings alone).
         participant.refresh_from_db(fields=["flags"])
         participant.flags = {
             **participant.flags,
