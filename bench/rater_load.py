@@ -411,19 +411,19 @@ def _proc_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _server_pids(master: int, database: str) -> list[int]:
-    """gunicorn's master and workers, and the PostgreSQL backends of the bench's database."""
-    pids = [master]
+def _server_pids(master: int, database: str) -> dict[int, bool]:
+    """gunicorn's master and workers (False), and the PostgreSQL backends of the bench's
+    database (True)."""
+    pids = {master: False}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            worker = int(stat.rsplit(")", 1)[1].split()[1]) == master
-            if worker or (
-                "postgres" in stat and database.encode() in (entry / "cmdline").read_bytes()
-            ):
-                pids.append(int(entry.name))
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                pids[int(entry.name)] = False
+            elif "postgres" in stat and database.encode() in (entry / "cmdline").read_bytes():
+                pids[int(entry.name)] = True
         except (OSError, ValueError, IndexError):
             continue
     return pids
@@ -452,12 +452,15 @@ class Usage:
     def stop(self) -> dict:
         wall = time.monotonic() - self.wall
         # A process that ended meanwhile is missed (its last ticks are gone): a lower bound.
-        pids = _server_pids(self.master, self.database)
-        server = sum(max(0, _proc_ticks(pid) - self.server.get(pid, 0)) for pid in pids)
+        used = {
+            pid: (max(0, _proc_ticks(pid) - self.server.get(pid, 0)), postgres)
+            for pid, postgres in _server_pids(self.master, self.database).items()
+        }
         busy, total = _machine()
         return {
             "client_cores": (time.process_time() - self.client) / wall,
-            "server_cores": server / CLIENT_TICKS / wall,
+            "server_cores": sum(t for t, _ in used.values()) / CLIENT_TICKS / wall,
+            "postgres_cores": sum(t for t, pg in used.values() if pg) / CLIENT_TICKS / wall,
             "machine_cores": (busy - self.busy) / max(1, total - self.total) * os.cpu_count(),
             "load": os.getloadavg()[0],
         }
@@ -500,6 +503,7 @@ def line(label: str, result: dict, raters: int | None = None) -> str:
     who = f"{raters:5d}" if raters is not None else "    -"
     verdict = "yes" if result["held"] else "NO"
     per = result["server_cores"] * 1000 / max(result["achieved"], 0.1)
+    per_pg = result["postgres_cores"] * 1000 / max(result["achieved"], 0.1)
     if result["client_late"]:
         verdict += " (client late)"
     return (
@@ -507,25 +511,26 @@ def line(label: str, result: dict, raters: int | None = None) -> str:
         f"{result['p50']:6.1f} {result['p99']:7.1f} {result['p50_send']:6.1f} "
         f"{result['p99_send']:7.1f} {result['errors']:4d} {result['late_p99']:6.1f} "
         f"{result['waited']:4d} {result['client_cores']:5.2f} {result['server_cores']:5.2f} "
-        f"{result['machine_cores']:5.2f} {per:5.1f} {result['load']:5.2f}  {verdict}"
+        f"{result['machine_cores']:5.2f} {per:5.1f} {per_pg:5.1f} {result['load']:5.2f}  "
+        f"{verdict}"
     )  # fmt: skip
 
 
 HEADER = (
     f"{'':8}{'offered':>7} {'pool':>5} {'drawn':>6} {'achvd':>6} {'p50':>6} {'p99':>7} "
     f"{'p50':>6} {'p99':>7} {'err':>4} {'late':>6} {'wait':>4} {'clnt':>5} {'srv':>5} "
-    f"{'mach':>5} {'cpu/r':>5} {'load':>5}  held\n"
+    f"{'mach':>5} {'cpu/r':>5} {'pg/r':>5} {'load':>5}  held\n"
     f"{'':8}{'/s':>7} {'':>5} {'/s':>6} {'/s':>6} {'ms from schedule':>14} "
     f"{'ms from send':>14} {'':>4} {'ms':>6} {'':>4} {'cores':>5} {'cores':>5} {'cores':>5} "
-    f"{'ms':>5}\n"
+    f"{'ms':>5} {'ms':>5}\n"
 )
 LEGEND = (
     "pool: raters (rate x think); drawn: POSTs the Poisson draw scheduled, per second; "
     "achvd: answers within the window, per second;\nlate: the client's p99 lateness (sent "
     "minus scheduled); wait: POSTs that found no rater free (all in flight); clnt, srv, "
     "mach:\nCPU used by the client, the server (gunicorn and its PostgreSQL backends) and "
-    "the whole machine (every user);\ncpu/r: server CPU per answer; load: 1-minute load "
-    "average. Held: no error and p99 from schedule < 200 ms.\n"
+    "the whole machine (every user);\ncpu/r: server CPU per answer, pg/r: the part of it "
+    "in PostgreSQL; load: 1-minute load average. Held: no error and p99 from schedule < 200 ms.\n"
 )
 
 
