@@ -18,6 +18,7 @@ class Participant(models.Model):
         COMPLETED = "completed", "Completed"
         SCREENED_OUT = "screened_out", "Screened out"
         RETURNED = "returned", "Returned"
+        STOPPED = "stopped", "Stopped early (the study filled)"
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
     pseudonym = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
@@ -28,6 +29,11 @@ class Participant(models.Model):
     # The random key in the rater's cookie: the browser without an external id is the
     # participant. Never shown anywhere else.
     session_key = models.CharField(max_length=64, blank=True)
+    # A keyed hash of the client's address at consent (never the address itself), for the
+    # study's per-address limits.
+    client_hash = models.CharField(max_length=32, blank=True)
+    # The one-use consent form this participant was made from (ratings.services.consent).
+    consent_form = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
     seed = models.BigIntegerField(help_text="Seeds this participant's order of samples.")
     group_order = models.JSONField(
@@ -45,12 +51,20 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["study", "id"]
-        indexes = [models.Index(fields=["study", "status"])]
+        indexes = [
+            models.Index(fields=["study", "status"]),
+            models.Index(fields=["study", "client_hash", "created_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["study", "external_id"],
                 condition=~Q(external_id=""),
                 name="participant_external_id_unique_in_study",
+            ),
+            models.UniqueConstraint(
+                fields=["consent_form"],
+                condition=~Q(consent_form=""),
+                name="participant_consent_form_used_once",
             ),
             models.UniqueConstraint(
                 fields=["study", "session_key"],

@@ -24,8 +24,9 @@ def studies_for_raters():
 
 
 def study_for_raters(slug: str) -> Study:
-    """The study of a rater page (as `studies_for_raters`), or 404."""
-    study = studies_for_raters().filter(slug=slug).first()
+    """The study of a rater page (as `studies_for_raters`), or 404. A draft is a 404 like
+    a slug that does not exist: its title, even its existence, is not for raters yet."""
+    study = studies_for_raters().filter(slug=slug).exclude(status=Study.Status.DRAFT).first()
     if study is None:
         raise Http404("No such study.")
     return study

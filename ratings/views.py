@@ -11,12 +11,17 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.client import client_address
 from ratings import selectors, services
 from ratings.models import Participant
 from studies.models import Study
 
 COOKIE = "blindrate_rater"
 CONSENT_REQUIRED = "Please tick the box to say you agree, or close this page to leave."
+BUSY = (
+    "Several items of this study are open on your connection at the moment. Please come "
+    "back in a few minutes and reload this page."
+)
 
 
 def _participant(request, study: Study) -> Participant | None:
@@ -39,8 +44,12 @@ def _remember(response, study: Study, participant: Participant):
 
 
 def _closed_page(request, study: Study):
-    status = 404 if study.status == Study.Status.DRAFT else 410
-    return render(request, "ratings/closed.html", {"study": study}, status=status)
+    return render(request, "ratings/closed.html", {"study": study}, status=410)
+
+
+def _notice(request, study: Study, message: str, *, status: int):
+    return render(request, "ratings/notice.html", {"study": study, "message": message},
+                  status=status)  # fmt: skip
 
 
 def _go(name: str, study: Study) -> HttpResponseRedirect:
@@ -62,15 +71,15 @@ def _entry(request) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def welcome(request, slug: str):
-    """Instructions and consent; a returning participant goes straight back to work."""
+    """Instructions and consent; a returning participant goes straight back to work. A
+    known external id without the browser's cookie gets the same page as a new one, and
+    its consent is refused: an id is not a secret (see ratings.services.participants)."""
     study = selectors.study_for_raters(slug)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
     entry = _entry(request)
     participant = services.participant_find(
-        study=study,
-        external_id=entry["external_id"],
-        session_key=request.COOKIES.get(COOKIE, ""),
+        study=study, session_key=request.COOKIES.get(COOKIE, ""), **entry
     )
     if participant is not None:
         participant = services.participant_key_ensure(participant=participant)
@@ -79,14 +88,29 @@ def welcome(request, slug: str):
         return _remember(page, study, participant)
     if not services.study_has_room(study=study):
         return render(request, "ratings/full.html", {"study": study}, status=200)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        if request.POST.get("consent") == "yes":
-            participant = services.participant_consent(study=study, **entry)
-            return _remember(_go("ratings:rate", study), study, participant)
-        error = CONSENT_REQUIRED
-    context = {"study": study, "error": error, "items": services.items_for(study)}
-    return render(request, "ratings/welcome.html", context, status=400 if error else 200)
+        if request.POST.get("consent") != "yes":
+            error, status = CONSENT_REQUIRED, 400
+        else:
+            try:
+                participant = services.participant_consent(
+                    study=study,
+                    consent_form=services.consent_form_nonce(request.POST.get("form", "")),
+                    client=services.client_hash(client_address(request)),
+                    **entry,
+                )
+            except services.ConsentFormInvalid as refused:
+                error, status = str(refused), 400
+            except services.ExternalIdTaken as refused:
+                return _notice(request, study, str(refused), status=409)
+            except services.StartsLimited as refused:
+                return _notice(request, study, str(refused), status=429)
+            else:
+                return _remember(_go("ratings:rate", study), study, participant)
+    context = {"study": study, "error": error, "items": services.items_for(study),
+               "form": services.consent_form_new()}  # fmt: skip
+    return render(request, "ratings/welcome.html", context, status=status)
 
 
 def _rate_page(request, study, participant, assignment, *, errors=None, values=None, status=200):
@@ -105,6 +129,8 @@ def _next_page(request, study, participant, assignment):
         return _go("ratings:done", study)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
+    if services.address_busy(participant, study):
+        return _notice(request, study, BUSY, status=429)
     return render(request, "ratings/full.html", {"study": study})
 
 
@@ -165,10 +191,16 @@ def done(request, slug: str):
         return _go("ratings:welcome", study)
     if participant.status == Participant.Status.ACTIVE:
         return _go("ratings:rate", study)
+    # Each end its own code: the completion code only for the work the study asks for.
     screened_out = participant.status == Participant.Status.SCREENED_OUT
-    code = study.screenout_code if screened_out else study.completion_code
+    stopped = participant.status == Participant.Status.STOPPED
+    code = {
+        Participant.Status.SCREENED_OUT: study.screenout_code,
+        Participant.Status.STOPPED: study.partial_code,
+        Participant.Status.COMPLETED: study.completion_code,
+    }.get(participant.status, "")
     redirect_url = study.redirect_url.replace("{code}", code) if study.redirect_url and code else ""
-    context = {"study": study, "code": code, "screened_out": screened_out,
+    context = {"study": study, "code": code, "screened_out": screened_out, "stopped": stopped,
                "redirect_url": redirect_url}  # fmt: skip
     return render(request, "ratings/done.html", context)
 

@@ -102,7 +102,12 @@ class StudyAdmin(admin.ModelAdmin):
                                            "attention_fail_limit", "ask_source_guess",
                                            "guess_labels"]}),
         ("Analysis plan", {"fields": ["alpha", "equivalence_margin"]}),
-        ("Completion", {"fields": ["completion_code", "screenout_code", "redirect_url"]}),
+        ("Completion", {"fields": ["completion_code", "screenout_code", "partial_code",
+                                   "redirect_url", "min_items_for_code", "min_median_seconds",
+                                   "screen_out_speeders"]}),
+        ("Limits against study-filling", {"fields": ["starts_per_address_hour",
+                                                     "leases_per_address",
+                                                     "first_lease_minutes"]}),
         ("Pre-registration", {"fields": ["preregistration"]}),
     ]  # fmt: skip
 

@@ -40,7 +40,14 @@ EDITABLE_WHEN_OPEN = (
     "consent_text",
     "completion_code",
     "screenout_code",
+    "partial_code",
     "redirect_url",
+    "min_items_for_code",
+    "min_median_seconds",
+    "screen_out_speeders",
+    "starts_per_address_hour",
+    "leases_per_address",
+    "first_lease_minutes",
 )
 
 

@@ -82,6 +82,38 @@ class Study(models.Model):
     # Operations: not part of the frozen design.
     completion_code = models.CharField(max_length=64, blank=True)
     screenout_code = models.CharField(max_length=64, blank=True)
+    partial_code = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="For a participant stopped early because the study filled up (blank: none).",
+    )
+    min_items_for_code = models.PositiveIntegerField(
+        default=0,
+        help_text="Rated items that earn the completion code; 0 means all of a rater's items.",
+    )
+    min_median_seconds = models.FloatField(
+        default=0,
+        help_text="A participant whose median seconds per item is below this is flagged as "
+        "a speeder (0: off).",
+    )
+    screen_out_speeders = models.BooleanField(
+        default=False, help_text="Screen flagged speeders out instead of completing them."
+    )
+    # Limits that keep a study fillable only by real raters (0: no limit).
+    starts_per_address_hour = models.PositiveIntegerField(
+        default=20, help_text="New participants per client address per hour."
+    )
+    leases_per_address = models.PositiveIntegerField(
+        default=10, help_text="Unrated items held at once by participants of one address."
+    )
+    first_lease_minutes = models.PositiveIntegerField(
+        default=5,
+        help_text="Lease of a participant's first item: one who never rates gives the slot "
+        "back after this, not the full lease.",
+    )
+    starts_refused = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Starts refused by the per-address limit."
+    )
     redirect_url = models.URLField(
         blank=True, help_text="Sent to after the done page; {code} is replaced by the code."
     )

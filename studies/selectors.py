@@ -67,6 +67,8 @@ def study_progress(*, study: Study, short_limit: int = 20) -> dict:
     return {
         "participants": participants,
         "participants_total": sum(by_status.values()),
+        "starts_refused": study.starts_refused,
+        "speeders": Participant.objects.filter(study=study, flags__speeder=True).count(),
         "groups": groups,
         "short": short[:short_limit],
         "short_total": len(short),

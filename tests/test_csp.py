@@ -30,8 +30,8 @@ def policy_of(response) -> dict[str, str]:
 def test_the_rating_page_has_a_strict_policy_and_its_inline_blocks_carry_the_nonce(researcher):
     open_study(researcher, slug="csp", per_group=1, samples_per_rater=3)
     client = Client()
-    client.get("/s/csp/")
-    client.post("/s/csp/", {"consent": "yes"})
+    form = re.search(r'name="form" value="([^"]+)"', client.get("/s/csp/").content.decode())
+    client.post("/s/csp/", {"consent": "yes", "form": form.group(1)})
     page = client.get("/s/csp/rate/")
     policy = policy_of(page)
     assert policy["default-src"] == "default-src 'self'"

@@ -25,8 +25,15 @@ assignments and ratings are the last line of defence. On SQLite, row locks do no
 write transactions are serialised instead (BEGIN IMMEDIATE, see config.environment).
 """
 
-from ratings.services.assignment import assignment_next
+from ratings.services.assignment import address_busy, assignment_next
 from ratings.services.participants import (
+    ConsentFormInvalid,
+    ConsentRefused,
+    ExternalIdTaken,
+    StartsLimited,
+    client_hash,
+    consent_form_new,
+    consent_form_nonce,
     participant_consent,
     participant_find,
     participant_key_ensure,
@@ -47,9 +54,32 @@ from ratings.services.submission import (
 )
 
 __all__ = [
-    "MISSING_GUESS", "MISSING_SCORE", "NOT_YOUR_ITEM", "STUDY_NOT_OPEN", "UNKNOWN_GUESS",
-    "RatingInvalid", "RatingRefused", "Submitted", "assignment_next", "attention_count",
-    "attention_positions", "items_for", "leases_release", "participant_consent",
-    "participant_find", "participant_key_ensure", "rating_submit", "rating_submit_and_next",
-    "sample_loads_recount", "study_has_room",
+    "MISSING_GUESS",
+    "MISSING_SCORE",
+    "NOT_YOUR_ITEM",
+    "STUDY_NOT_OPEN",
+    "UNKNOWN_GUESS",
+    "ConsentFormInvalid",
+    "ConsentRefused",
+    "ExternalIdTaken",
+    "RatingInvalid",
+    "RatingRefused",
+    "StartsLimited",
+    "Submitted",
+    "address_busy",
+    "assignment_next",
+    "attention_count",
+    "attention_positions",
+    "client_hash",
+    "consent_form_new",
+    "consent_form_nonce",
+    "items_for",
+    "leases_release",
+    "participant_consent",
+    "participant_find",
+    "participant_key_ensure",
+    "rating_submit",
+    "rating_submit_and_next",
+    "sample_loads_recount",
+    "study_has_room",
 ]  # fmt: skip

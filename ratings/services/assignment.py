@@ -58,9 +58,11 @@ def participant_items(participant: Participant) -> list:
         .order_by("position")
         .values_list(
             "pk",
+            "position",
             "sample_id",
             "sample__group_id",
             "sample__is_attention_check",
+            "served_at",
             "submitted_at",
             "lease_expires_at",
             "failed",
@@ -164,6 +166,10 @@ def _serve_next(participant: Participant, study: Study, items: list, now: dateti
     if not participant.group_order:
         _draw_group_order(participant, study)
     leases_sweep_if_due(now)
+    if address_busy(participant, study, now) and not rule.finished(
+        study, items_done=len(items), failures=failed_checks(items)
+    ):
+        return None  # they may come back once an item of their address is rated or lapses
     sample = _claim_next(participant, study, items, now)
     # The claimed sample's slot, under the row lock the claim holds. Attention checks have
     # no slots and the done step claimed nothing: for them the statement matches no row.
@@ -172,24 +178,40 @@ def _serve_next(participant: Participant, study: Study, items: list, now: dateti
     )
     if sample is None:
         if items:
-            participant_finish(participant, study, now, failures=failed_checks(items))
+            participant_finish(participant, study, now, items=items)
         return None
     assignment = Assignment.objects.create(
         participant=participant,
         sample=sample,
         position=len(items) + 1,
         served_at=now,
-        lease_expires_at=now + timedelta(minutes=study.lease_minutes),
+        lease_expires_at=now + timedelta(minutes=rule.lease_minutes(study, len(items) + 1)),
         holds_slot=not sample.is_attention_check,
     )
     return assignment
+
+
+def address_busy(participant: Participant, study: Study, now: datetime | None = None) -> bool:
+    """Whether the participants of this one's client address hold the study's limit of
+    unrated items at once (`leases_per_address`; 0: no limit). One person opening many
+    sessions to hold slots is stopped here; a shared address only waits for a while."""
+    limit = study.leases_per_address
+    if not (limit and participant.client_hash):
+        return False
+    held = Assignment.objects.filter(
+        participant__study=study,
+        participant__client_hash=participant.client_hash,
+        submitted_at__isnull=True,
+        lease_expires_at__gt=now or timezone.now(),
+    )
+    return held.count() >= limit
 
 
 def _relet(current, study: Study, now: datetime) -> bool:
     """A new lease on the participant's unrated item after the old one ran out, when the
     sample still has a slot for it; False when the slot went to someone else. Waits for
     the sample's lock: the first sample lock of its transaction (see the module's notes)."""
-    lease = now + timedelta(minutes=study.lease_minutes)
+    lease = now + timedelta(minutes=rule.lease_minutes(study, current.position))
     if current.sample__is_attention_check:
         Assignment.objects.filter(pk=current.pk).update(lease_expires_at=lease)
         return True
@@ -232,14 +254,16 @@ def assignment_next_locked(participant: Participant, study: Study | None, now: d
     return _serve_next(participant, study, items, now)
 
 
-def participant_finish(
-    participant: Participant, study: Study, now: datetime, *, failures: int
-) -> None:
-    """Mark the participant completed, or screened out by the attention-check rule."""
+def participant_finish(participant: Participant, study: Study, now: datetime, *, items) -> None:
+    """End the participant's work as the rule's `outcome` says: completed, stopped early
+    (nothing was left for them), or screened out; a speeder is flagged either way."""
+    rated = [item for item in items if item.submitted_at is not None]
+    seconds = [max(0.0, (item.submitted_at - item.served_at).total_seconds()) for item in rated]
+    failures = failed_checks(items)
+    outcome = rule.outcome(study, rated=len(rated), failures=failures, seconds=seconds)
     participant.flags = {**participant.flags, "attention_failures": failures}
-    if rule.screened_out(study, failures):
-        participant.status = Participant.Status.SCREENED_OUT
-    else:
-        participant.status = Participant.Status.COMPLETED
+    if outcome.speeder:
+        participant.flags["speeder"] = True
+    participant.status = outcome.end.value
     participant.finished_at = now
     participant.save(update_fields=["flags", "status", "finished_at"])

@@ -19,10 +19,18 @@ the simulation, the tests and the live pages all follow this one rule.
   slots, never the same sample twice to one participant.
 - Screen-out: `attention_fail_limit` failed checks end the participant's work; 0 means no
   screen-out. The last item (or nothing left to rate) ends it too.
+- Leases: the first item's lease is the study's short `first_lease_minutes`, so that a
+  participant who never rates gives the slot back within minutes; later items have
+  `lease_minutes`.
+- The end (`outcome`): screened out by the checks, or as a speeder when the study asks
+  for it (median seconds per item below `min_median_seconds`, flagged either way);
+  completed with the rated items that earn the code (`min_items_for_code`, 0: all);
+  otherwise stopped early because nothing was left, which earns the partial code.
 """
 
 import hashlib
 import random
+import statistics
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -43,6 +51,18 @@ class Step:
 
     kind: Kind
     group: int | None = None
+
+
+class End(Enum):
+    COMPLETED = "completed"
+    SCREENED_OUT = "screened_out"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    end: End
+    speeder: bool
 
 
 DONE = Step(Kind.DONE)
@@ -131,6 +151,30 @@ def finished(study, *, items_done: int, failures: int) -> bool:
     """Whether the participant is done after `items_done` items: the last one, or screened
     out."""
     return items_done >= items_for(study) or screened_out(study, failures)
+
+
+def lease_minutes(study, position: int) -> int:
+    """The lease of a participant's item at `position` (1 is their first)."""
+    if position == 1:
+        return min(study.first_lease_minutes, study.lease_minutes)
+    return study.lease_minutes
+
+
+def speeder(study, seconds: Sequence[float]) -> bool:
+    """Whether the median seconds per rated item is below the study's minimum (0: off)."""
+    return bool(study.min_median_seconds and seconds) and (
+        statistics.median(seconds) < study.min_median_seconds
+    )
+
+
+def outcome(study, *, rated: int, failures: int, seconds: Sequence[float]) -> Outcome:
+    """How a participant's work ends, given their rated items, failed checks and seconds
+    per rated item."""
+    fast = speeder(study, seconds)
+    if screened_out(study, failures) or (fast and study.screen_out_speeders):
+        return Outcome(End.SCREENED_OUT, fast)
+    required = min(study.min_items_for_code or items_for(study), items_for(study))
+    return Outcome(End.COMPLETED if rated >= required else End.STOPPED, fast)
 
 
 def next_step(

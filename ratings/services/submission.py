@@ -87,7 +87,7 @@ def rating_submit(
         items = participant_items(participant)
         failures = failed_checks(items)
         if rule.finished(study, items_done=len(items), failures=failures):
-            participant_finish(participant, study, now, failures=failures)
+            participant_finish(participant, study, now, items=items)
     return submitted
 
 

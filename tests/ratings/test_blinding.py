@@ -22,6 +22,8 @@ from tests.ratings.raters import ITEM, Rater
 
 ARTICLE = re.compile(r'(<article class="sample"[^>]*>).*?(</article>)', re.S)
 BRIEF = re.compile(r'(<section class="brief"[^>]*>).*?(</section>)', re.S)
+NONCE = re.compile(r'nonce="[^"]+"')
+NONCE_VALUE = re.compile(r"'nonce-[^']+'")  # the same nonce in the CSP header
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 PROGRESS = re.compile(r"\b\d+ of \d+\b|value=\"\d+\" max=\"\d+\"")
 VARIABLE_HEADERS = {"date", "expires", "content-length", "set-cookie"}
@@ -68,13 +70,18 @@ def skeleton(html: str, item: str) -> str:
     html = ARTICLE.sub(r"\1CONTENT\2", html)
     html = BRIEF.sub(r"\1BRIEF\2", html)
     html = CSRF.sub('name="csrfmiddlewaretoken" value="CSRF"', html)
+    html = NONCE.sub('nonce="NONCE"', html)  # the CSP nonce, new on every response
     html = html.replace(item, "ITEM")
     return PROGRESS.sub("PROGRESS", html)
 
 
 def headers(response) -> tuple:
     return tuple(
-        sorted((k.lower(), v) for k, v in response.items() if k.lower() not in VARIABLE_HEADERS)
+        sorted(
+            (k.lower(), NONCE_VALUE.sub("'nonce-NONCE'", v))
+            for k, v in response.items()
+            if k.lower() not in VARIABLE_HEADERS
+        )
     )
 
 

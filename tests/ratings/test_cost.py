@@ -18,9 +18,10 @@ from ratings.services import slots
 from tests.ratings.raters import ITEM, Rater, open_study
 
 # The statements of one rating POST: the study and the participant (the view), the
-# participant's lock, the item, its ratings, its row; the participant's items, the groups
-# with room, the claim, the slot, and the new item's row (or the participant's finish).
-QUERIES_PER_POST = 11
+# participant's lock, the item, its ratings, its row; the participant's items, the items
+# held from their address (the study's limit), the groups with room, the claim, the slot,
+# and the new item's row (or the participant's finish).
+QUERIES_PER_POST = 12
 
 
 def statements(captured: CaptureQueriesContext) -> int:

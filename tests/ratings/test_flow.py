@@ -57,8 +57,11 @@ def test_the_pages_work_without_javascript_and_use_plain_forms(study):
 
 
 def test_a_returning_participant_resumes_the_same_item(study):
+    """In the same browser by its cookie; in another one only with the whole Prolific
+    triple (the session id is per attempt and not public), never by the PID alone."""
+    link = {"PROLIFIC_PID": "pid-2", "STUDY_ID": "st-1", "SESSION_ID": "se-secret-9"}
     rater = Rater(study.slug)
-    rater.enter(PROLIFIC_PID="pid-2")
+    rater.enter(**link)
     rater.consent()
     first, _ = rater.item()
     rater.submit(first, quality=5)
@@ -66,7 +69,7 @@ def test_a_returning_participant_resumes_the_same_item(study):
     again, _ = rater.item()  # a reload
     assert again == current
     other_browser = Rater(study.slug)
-    entry = other_browser.enter(PROLIFIC_PID="pid-2")
+    entry = other_browser.enter(**link)
     assert entry.status_code == 303 and entry["Location"].endswith("/rate/")
     resumed, page = other_browser.item()
     assert resumed == current
@@ -172,9 +175,9 @@ def test_seconds_on_the_item_are_measured_by_the_server(study):
 
 
 def test_draft_closed_and_full_studies_get_a_clear_page_and_no_code(researcher, study):
-    draft = services.study_create(owner=researcher, slug="later", title="Later")
+    draft = services.study_create(owner=researcher, slug="later", title="Later Secret Title")
     page = Rater(draft.slug).enter()
-    assert page.status_code == 404 and "not open yet" in page.content.decode()
+    assert page.status_code == 404 and "Later Secret Title" not in page.content.decode()
     full = open_study(researcher, slug="tiny", per_group=1, samples_per_rater=3,
                       ratings_per_sample=1)  # fmt: skip
     first = Rater(full.slug)
