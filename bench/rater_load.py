@@ -41,7 +41,10 @@ query and none of the rating's work). The server runs with bench/floor/floor_set
     .venv/bin/python bench/rater_load.py [--rates 25,50,100,150,200] [--seconds 30]
         [--think 10] [--workers 3] [--worker-class sync|gthread] [--database blindrate_bench]
 
-Bounded: about 5 to 6 minutes with the defaults. It only talks to 127.0.0.1, and creates
+Bounded: about 5 to 6 minutes with the defaults. A rate the server cannot hold at all
+(p50 over 1 s, or more than 1% failed) ends the rating runs: higher rates are skipped
+unless --all-rates (their reference lines still run), and before each measurement the
+server is left to drain what clients gave up on. It only talks to 127.0.0.1, and creates
 (and drops) the database --database on the local PostgreSQL server. The figures vary with
 whatever else runs on the machine: the load average and the machine's busy CPU are printed
 with each rate.
