@@ -76,6 +76,7 @@ SLUG = "load"
 GROUPS = ("human", "ai", "collaboration")
 ITEM = re.compile(r'name="item" value="([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CONSENT_FORM = re.compile(r'name="form" value="([^"]+)"')
 TIMEOUT = 15.0  # seconds a request may take before it counts as failed
 HELD_P99_MS = 200.0
 CLIENT_LATE_MS = 20.0  # a client whose p99 lateness is above this could not keep up
@@ -98,6 +99,8 @@ def study_setup(attention_checks: int) -> None:
     study = services.study_create(
         owner=owner, slug=SLUG, title="Load", groups=[{"key": k, "label": k} for k in GROUPS],
         samples_per_rater=20, ratings_per_sample=200, attention_check_rate=0.1,
+        # Every simulated rater comes from 127.0.0.1: the per-address limits are off.
+        starts_per_address_hour=0, leases_per_address=0,
     )  # fmt: skip
     lines = ["group,text,brief,attention,expected"] + [
         f"{g},Sample {i} of a load test: a short poem about the sea.,b{i % 50},false,"
@@ -247,10 +250,11 @@ class Rater(Browser):
     async def join(self) -> "Rater":
         entry = f"/s/{SLUG}/?PROLIFIC_PID=bench{self.number}x{secrets.token_hex(3)}"
         status, _, page = await self.fetch("GET", entry)
-        csrf = CSRF.search(page)
-        if status != 200 or csrf is None:
+        csrf, consent_form = CSRF.search(page), CONSENT_FORM.search(page)
+        if status != 200 or csrf is None or consent_form is None:
             raise RuntimeError(f"welcome page: {status}")
-        form = {"consent": "yes", "csrfmiddlewaretoken": csrf.group(1)}
+        form = {"consent": "yes", "csrfmiddlewaretoken": csrf.group(1),
+                "form": consent_form.group(1)}  # fmt: skip
         status, location, _ = await self.fetch("POST", entry, form)
         if status != 303 or not location:
             raise RuntimeError(f"consent: {status}")
@@ -592,7 +596,8 @@ def queries_per_rating() -> list[tuple[str, int, int, int]]:
     try:
         client = Client(HTTP_HOST=HOST)
         entry = f"/s/{SLUG}/?PROLIFIC_PID=bench-queries"
-        client.post(entry, {"consent": "yes"})
+        consent_form = CONSENT_FORM.search(client.get(entry).content.decode()).group(1)
+        client.post(entry, {"consent": "yes", "form": consent_form})
         page = client.get(f"/s/{SLUG}/rate/").content.decode()
         rows = []
         for _ in range(100):
