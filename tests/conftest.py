@@ -21,7 +21,7 @@ SEED_GROUPS = [
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 needs_postgresql = pytest.mark.skipif(
     not ON_POSTGRESQL,
-    reason="PostgreSQL's own (row locks, concurrent transactions, COPY); CI runs it",
+    reason="PostgreSQL's own (row locks, concurrent transactions); CI runs it",
 )
 
 

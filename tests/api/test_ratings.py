@@ -182,7 +182,7 @@ def test_the_filtered_csv_is_the_export_of_the_same_ratings(api, study):
 
 @pytest.mark.django_db
 def test_a_client_that_leaves_early_leaves_the_connection_usable(api, study, monkeypatch):
-    # Small chunks: the client leaves with most of the COPY still to come.
+    # Small chunks: the client leaves with most of the export still to come.
     monkeypatch.setattr(views, "ratings_csv_chunks", partial(ratings_csv_chunks, size=200))
     # The end of a request closes the connection when it is in a transaction, as a test's
     # is: keep it open, as a persistent connection would be.
