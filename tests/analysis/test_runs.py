@@ -37,7 +37,10 @@ def closed_study(
     checks=True,
     **settings,
 ):
-    """A study built through the real services, rated by simulated raters, and closed."""
+    """A study built through the real services, rated by simulated raters, and closed.
+    Every rater may rate every sample (the simulation follows the real rule, which never
+    gives a sample more than `ratings_per_sample` ratings)."""
+    settings.setdefault("ratings_per_sample", raters)
     study = study_services.study_create(
         owner=owner,
         slug=slug,
