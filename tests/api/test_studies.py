@@ -259,6 +259,24 @@ def test_the_title_of_an_open_study_stays_editable(api, draft_study):
     assert response.json()["title"] == "Poems, renamed"
 
 
+def test_the_limits_and_codes_of_an_open_study_stay_editable(api, draft_study):
+    """A researcher whose open study is being filled by a script tightens its limits."""
+    add_text_samples(draft_study)
+    api.post("/api/studies/poems/open/")
+    change = {"starts_per_address_hour": 2, "leases_per_address": 1, "first_lease_minutes": 3,
+              "partial_code": "PART-1", "min_items_for_code": 4, "min_median_seconds": 3.5,
+              "screen_out_speeders": True}  # fmt: skip
+
+    response = api.patch("/api/studies/poems/", change, format="json")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert {key: body[key] for key in change} == change
+    assert body["starts_refused"] == 0
+    refused = api.patch("/api/studies/poems/", {"starts_refused": 0, "title": "T"}, format="json")
+    assert refused.status_code == 200 and refused.json()["starts_refused"] == 0
+
+
 @pytest.mark.django_db
 def test_opening_freezes_the_design_and_closing_ends_it(api, draft_study):
     add_text_samples(draft_study)
