@@ -26,7 +26,7 @@ ITEMS = 3
 
 def run_participant(slug: str, number: int, barrier: threading.Barrier, log: list, double: bool):
     try:
-        rater = Rater(slug, Client())
+        rater = Rater(slug)  # a client and address of its own
         rater.enter(PROLIFIC_PID=f"p{number}")
         rater.consent()
         barrier.wait(timeout=60)
