@@ -154,6 +154,17 @@ def analysis_reap_stale(*, now=None) -> list[int]:
     return _reap_silent_running(now) + _reap_unclaimed_queued(now)
 
 
+def _send_again(run: AnalysisRun, still_as_seen, **fields) -> int:
+    """Write `fields` and a new task id to the run, if it is still as the reaper saw it
+    (`still_as_seen`), and send its task again once that commits; the rows changed."""
+    with transaction.atomic():
+        run.task_id = str(uuid.uuid4())
+        changed = still_as_seen.update(task_id=run.task_id, **fields)
+        if changed:
+            _enqueue(run)
+    return changed
+
+
 def _reap_silent_running(now) -> list[int]:
     stale_seconds = float(analysis_setting("STALE_SECONDS"))
     max_attempts = int(analysis_setting("MAX_ATTEMPTS"))
@@ -170,18 +181,15 @@ def _reap_silent_running(now) -> list[int]:
             heartbeat_at__lt=limit,
         )
         if run.attempts < max_attempts:
-            with transaction.atomic():
-                run.task_id = str(uuid.uuid4())
-                changed = still_stale.update(
-                    status=AnalysisRun.Status.QUEUED,
-                    stage=REQUEUED_STAGE.format(attempts=run.attempts),
-                    percent=0,
-                    task_id=run.task_id,
-                    sent_at=now,
-                    sends=1,
-                )
-                if changed:
-                    _enqueue(run)
+            changed = _send_again(
+                run,
+                still_stale,
+                status=AnalysisRun.Status.QUEUED,
+                stage=REQUEUED_STAGE.format(attempts=run.attempts),
+                percent=0,
+                sent_at=now,
+                sends=1,
+            )
         else:
             changed = still_stale.update(
                 status=AnalysisRun.Status.FAILED,
@@ -205,16 +213,13 @@ def _reap_unclaimed_queued(now) -> list[int]:
             pk=run.pk, status=AnalysisRun.Status.QUEUED, sends=run.sends, sent_at__lt=limit
         )
         if run.sends < MAX_SENDS:
-            with transaction.atomic():
-                run.task_id = str(uuid.uuid4())
-                changed = still_unclaimed.update(
-                    task_id=run.task_id,
-                    sent_at=now,
-                    sends=F("sends") + 1,
-                    stage=RESENT_STAGE.format(seconds=waited),
-                )
-                if changed:
-                    _enqueue(run)
+            changed = _send_again(
+                run,
+                still_unclaimed,
+                sent_at=now,
+                sends=F("sends") + 1,
+                stage=RESENT_STAGE.format(seconds=waited),
+            )
         else:
             changed = still_unclaimed.update(
                 status=AnalysisRun.Status.FAILED,
