@@ -50,7 +50,7 @@ def _outside_reads_guard(forbidden: Path):
     return guard
 
 
-# By default the folder a checkout may find beside it (`../shared`) is off limits; the
+# By default the `shared` folder a checkout may find beside it is off limits; the
 # stand-alone test (tests/test_standalone.py) forbids every sibling of its copy.
 sys.addaudithook(
     _outside_reads_guard(

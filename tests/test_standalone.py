@@ -1,5 +1,5 @@
 """A clone stands on its own: the suite collects and its reference values load from a
-copy of the repository in an empty folder, with nothing (no `../shared`) beside it."""
+copy of the repository in an empty folder, with no other folder beside it."""
 
 import os
 import re

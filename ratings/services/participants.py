@@ -32,6 +32,11 @@ from studies.models import Study
 # What the rating services read of a participant under its row lock.
 LOCKED_FIELDS = ["study", "status", "seed", "group_order", "flags", "finished_at", "client_hash"]
 CONSENT_SALT = "blindrate.consent-form"
+FORM_USED = "This form was sent already. Please open the study's link again."
+ALREADY_STARTED = (
+    "You have already started this study in another browser. To continue, open the study's "
+    "link in the browser you started in. If you cannot, contact the researcher."
+)
 CONSENT_FORM_MAX_AGE = timedelta(hours=6)
 
 
@@ -126,13 +131,9 @@ def participant_consent(
     marks the raters of ratings.simulation, who take this same way in."""
     now = now or timezone.now()
     if consent_form and Participant.objects.filter(consent_form=consent_form).exists():
-        raise ConsentFormInvalid("This form was sent already. Please open the study's link again.")
+        raise ConsentFormInvalid(FORM_USED)
     if external_id and Participant.objects.filter(study=study, external_id=external_id).exists():
-        raise ExternalIdTaken(
-            "You have already started this study in another browser. To continue, open the "
-            "study's link in the browser you started in. If you cannot, contact the "
-            "researcher."
-        )
+        raise ExternalIdTaken(ALREADY_STARTED)
     if _starts_limited(study, client, now):
         Study.objects.filter(pk=study.pk).update(starts_refused=F("starts_refused") + 1)
         raise StartsLimited(
@@ -156,8 +157,8 @@ def participant_consent(
     except IntegrityError as error:
         # The same form, or the same external id, consented at the same moment elsewhere.
         if consent_form and Participant.objects.filter(consent_form=consent_form).exists():
-            raise ConsentFormInvalid("This form was sent already.") from error
-        raise ExternalIdTaken("You have already started this study in another browser.") from error
+            raise ConsentFormInvalid(FORM_USED) from error
+        raise ExternalIdTaken(ALREADY_STARTED) from error
 
 
 def participant_key_ensure(*, participant: Participant) -> Participant:
