@@ -67,11 +67,12 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+
+from load.client import HOST, Browser
+from load.usage import Usage
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-HOST = "127.0.0.1"
 SLUG = "load"
 GROUPS = ("human", "ai", "collaboration")
 ITEM = re.compile(r'name="item" value="([^"]+)"')
@@ -82,7 +83,6 @@ HELD_P99_MS = 200.0
 CLIENT_LATE_MS = 20.0  # a client whose p99 lateness is above this could not keep up
 SATURATED_MS = 1000.0  # a p50 above this (or 1% failed): higher rates are not run
 TARGET_RATE = 100.0
-CLIENT_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def study_setup(attention_checks: int) -> None:
@@ -115,103 +115,6 @@ def study_setup(attention_checks: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # as autovacuum would soon after an import
     connection.close()
-
-
-# --- A small HTTP/1.1 client on asyncio: one connection per browser, nothing shared. ---
-
-
-class Connection:
-    """A browser's connection to the server, opened when needed and reopened when the
-    server has closed it (after each answer with sync workers, after --keep-alive idle
-    seconds with gthread)."""
-
-    def __init__(self, port: int, keep_alive: float) -> None:
-        self.port = port
-        self.idle_limit = max(0.0, keep_alive - 0.5)
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.used = 0.0
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.reader = self.writer = None
-
-    async def request(self, head: bytes, body: bytes):
-        reused = self.writer is not None and time.monotonic() - self.used < self.idle_limit
-        if not reused:
-            self.close()
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        try:
-            return await self._exchange(head, body)
-        except (ConnectionError, asyncio.IncompleteReadError, EOFError):
-            self.close()
-            if not reused:
-                raise
-            # The server closed the idle connection as it was reused; a browser retries.
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-            return await self._exchange(head, body)
-
-    async def _exchange(self, head: bytes, body: bytes):
-        assert self.reader is not None and self.writer is not None
-        self.writer.write(head + body)
-        line = await self.reader.readline()
-        if not line:
-            raise EOFError
-        status = int(line.split()[1])
-        headers: list[tuple[str, str]] = []
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            headers.append((name.strip().lower(), value.strip()))
-        fields = dict(headers)
-        if "content-length" in fields:
-            data = await self.reader.readexactly(int(fields["content-length"]))
-        elif fields.get("transfer-encoding", "").lower() == "chunked":
-            chunks = []
-            while size := int((await self.reader.readline()).split(b";")[0], 16):
-                chunks.append(await self.reader.readexactly(size))
-                await self.reader.readline()
-            await self.reader.readline()
-            data = b"".join(chunks)
-        else:
-            data = await self.reader.read()
-            fields["connection"] = "close"
-        if fields.get("connection", "").lower() == "close":
-            self.close()
-        self.used = time.monotonic()
-        return status, headers, data
-
-
-class Browser:
-    """One browser: its connection and its cookies."""
-
-    def __init__(self, port: int, keep_alive: float) -> None:
-        self.connection = Connection(port, keep_alive)
-        self.cookies: dict[str, str] = {}
-
-    async def fetch(self, method: str, path: str, form: dict | None = None):
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "Connection: keep-alive"]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        body = b""
-        if form is not None:
-            body = urlencode(form).encode()
-            lines += ["Content-Type: application/x-www-form-urlencoded",
-                      f"Origin: http://{HOST}", f"Referer: http://{HOST}{path}"]  # fmt: skip
-        lines.append(f"Content-Length: {len(body)}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
-        status, headers, data = await self.connection.request(head, body)
-        location = None
-        for name, value in headers:
-            if name == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key] = rest.split(";", 1)[0]
-            elif name == "location":
-                location = value
-        return status, location, data.decode()
 
 
 @dataclass(slots=True)
@@ -405,72 +308,6 @@ async def open_loop(name: str, rate: float, seconds: float, pool: Pool):
         if not record.ended and not record.error:
             record.error = "no answer"
     return records, start
-
-
-# --- What the machine does meanwhile. ---
-
-
-def _proc_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _server_pids(master: int, database: str) -> dict[int, bool]:
-    """gunicorn's master and workers (False), and the PostgreSQL backends of the bench's
-    database (True)."""
-    pids = {master: False}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                pids[int(entry.name)] = False
-            elif "postgres" in stat and database.encode() in (entry / "cmdline").read_bytes():
-                pids[int(entry.name)] = True
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
-
-
-def _machine() -> tuple[int, int]:
-    """Busy and total CPU ticks of the whole machine, every process of every user."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-class Usage:
-    """CPU used by the client, the server (gunicorn + its database backends) and the whole
-    machine between start() and stop(), in cores (1.0 = one core busy)."""
-
-    def __init__(self, master: int, database: str) -> None:
-        self.master, self.database = master, database
-
-    def start(self) -> None:
-        self.wall = time.monotonic()
-        self.client = time.process_time()
-        self.server = {pid: _proc_ticks(pid) for pid in _server_pids(self.master, self.database)}
-        self.busy, self.total = _machine()
-
-    def stop(self) -> dict:
-        wall = time.monotonic() - self.wall
-        # A process that ended meanwhile is missed (its last ticks are gone): a lower bound.
-        used = {
-            pid: (max(0, _proc_ticks(pid) - self.server.get(pid, 0)), postgres)
-            for pid, postgres in _server_pids(self.master, self.database).items()
-        }
-        busy, total = _machine()
-        return {
-            "client_cores": (time.process_time() - self.client) / wall,
-            "server_cores": sum(t for t, _ in used.values()) / CLIENT_TICKS / wall,
-            "postgres_cores": sum(t for t, pg in used.values() if pg) / CLIENT_TICKS / wall,
-            "machine_cores": (busy - self.busy) / max(1, total - self.total) * os.cpu_count(),
-            "load": os.getloadavg()[0],
-        }
 
 
 # --- Figures. ---
