@@ -61,6 +61,22 @@ def run_participant(slug: str, number: int, barrier: threading.Barrier, log: lis
         connection.close()
 
 
+def run_crowd(slug: str, raters: int) -> list:
+    """`raters` participants at once, each on a thread and connection of its own, a fifth
+    of them sending every POST twice; their log: (number, item, statuses) per item."""
+    barrier = threading.Barrier(raters)
+    log: list = []
+    threads = [
+        threading.Thread(target=run_participant, args=(slug, n, barrier, log, n % 5 == 0))
+        for n in range(raters)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    return log
+
+
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_nothing(
@@ -69,16 +85,7 @@ def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_no
     study = open_study(researcher, slug="crowd", per_group=15, samples_per_rater=ITEMS,
                        ratings_per_sample=4)  # fmt: skip
     assert study.samples.count() * 4 == PARTICIPANTS * ITEMS  # supply meets demand exactly
-    barrier = threading.Barrier(PARTICIPANTS)
-    log: list = []
-    threads = [
-        threading.Thread(target=run_participant, args=(study.slug, n, barrier, log, n % 5 == 0))
-        for n in range(PARTICIPANTS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=240)
+    log = run_crowd(study.slug, PARTICIPANTS)
     errors = [entry for entry in log if entry[1] == "error"]
     assert not errors, errors[:3]
     assert all(status in (200, 303) for _, _, statuses in log for status in statuses)
@@ -120,16 +127,7 @@ def test_raters_waiting_for_samples_others_hold_never_deadlock(researcher, monke
 
     monkeypatch.setattr(assignment_service, "_claim", counted)
     caplog.set_level(logging.WARNING)
-    barrier = threading.Barrier(raters)
-    log: list = []
-    threads = [
-        threading.Thread(target=run_participant, args=(study.slug, n, barrier, log, n % 5 == 0))
-        for n in range(raters)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=240)
+    log = run_crowd(study.slug, raters)
 
     errors = [entry for entry in log if entry[1] == "error"]
     assert not errors, errors[:3]
