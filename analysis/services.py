@@ -64,6 +64,11 @@ QUEUE_LOST = (
 )
 RESENT_STAGE = "waiting for a worker: task sent again after {seconds:g} s"
 MAX_SENDS = 2
+QUEUE_UNAVAILABLE = (
+    "The task queue is unavailable at the moment, so the analysis was not started and "
+    "nothing was stored. Try again in a minute."
+)
+QUEUE_TIMEOUT = 3  # seconds to wait for the broker before saying it is unavailable
 TIME_LIMIT = (
     "The analysis took longer than its time limit of {seconds:g} s "
     "(BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT) and was stopped."
@@ -129,21 +134,58 @@ def analysis_create(*, study: Study, user=None, **params) -> AnalysisRun:
     )
 
 
-def _enqueue(run: AnalysisRun) -> None:
+class QueueUnavailable(Exception):
+    """The broker cannot be reached: no run was stored."""
+
+
+def queue_problem() -> str | None:
+    """None when the broker answers now (one quick try), else what went wrong."""
     from analysis.tasks import analysis_run_task
 
-    analysis_run_task.apply_async_on_commit(args=[run.pk], task_id=run.task_id)
+    try:
+        with analysis_run_task.app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=QUEUE_TIMEOUT)
+    except Exception as error:  # kombu's OperationalError, a refused or timed-out socket
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
-@transaction.atomic
+def _queue_check() -> None:
+    problem = queue_problem()
+    if problem is not None:
+        logger.warning("task queue unavailable: %s", problem)
+        raise QueueUnavailable(QUEUE_UNAVAILABLE)
+
+
+def _send(run: AnalysisRun) -> None:
+    """Send the run's task. A broker that went away after the check loses only this send:
+    the run stays queued, and the queued-run reaper sends it again."""
+    from analysis.tasks import analysis_run_task
+
+    try:
+        analysis_run_task.apply_async(args=[run.pk], task_id=run.task_id)
+    except Exception:
+        logger.exception("analysis run %s: its task could not be sent; it will be sent again",
+                         run.pk)  # fmt: skip
+
+
+def _enqueue(run: AnalysisRun) -> None:
+    transaction.on_commit(lambda: _send(run))
+
+
 def analysis_start(*, study: Study, user=None, **params) -> AnalysisRun:
     """Store a queued run of `study` and send it to a worker once the transaction commits.
+    With the broker down, raise QueueUnavailable and store nothing: a run nobody can be
+    told about would only wait to be failed.
 
     Parameters default to the study's analysis plan: `alpha`, `margin` (the equivalence
     margin), `seed` (0), `criterion` (the first), `model_method` ("auto")."""
     analysis_reap_stale()
-    run = analysis_create(study=study, user=user, **params)
-    _enqueue(run)
+    parameters = analysis_parameters(study=study, **params)  # bad input first: a 400, not a 503
+    _queue_check()
+    with transaction.atomic():
+        run = analysis_create(study=study, user=user, **parameters)
+        _enqueue(run)
     return run
 
 

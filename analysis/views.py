@@ -128,8 +128,9 @@ def run_start(request, slug: str):
     study = _study(request, slug)
     try:
         run = services.analysis_start(study=study, user=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except (ValidationError, services.QueueUnavailable) as error:
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
         return HttpResponseRedirect(reverse("analysis:study_results", args=[study.slug]))
     messages.success(request, f"Analysis #{run.pk} queued; this page follows its progress.")
     return HttpResponseRedirect(reverse("analysis:run_results", args=[study.slug, run.pk]))

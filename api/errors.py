@@ -6,7 +6,10 @@
 `status` repeats the HTTP status; `code` is a stable word to branch on (`invalid`,
 `parse_error`, `not_authenticated`, `authentication_failed`, `permission_denied`,
 `not_found`, `method_not_allowed`, `not_acceptable`, `unsupported_media_type`,
-`conflict`, `design_frozen`, `throttled`); `message` is one sentence for a person;
+`conflict`, `design_frozen`, `throttled`, `unavailable` and `queue_unavailable` (503, with
+`Retry-After`: the database or the task queue is down for a moment; nothing was stored),
+`insufficient_storage` (507: the media volume refused a file; nothing was stored));
+`message` is one sentence for a person;
 `fields` (400 only) maps the path of each input at fault to its problems. Paths are the
 input's keys joined by dots, with list positions in brackets: `groups[1].key`,
 `scale_anchors.7`, `[2].group` for the third item of a list body. Problems of the input
@@ -20,7 +23,9 @@ from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from analysis.services import QueueUnavailable
 from api.parsers import TOO_LARGE, PayloadTooLarge
+from config.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS
 from studies.services import DesignFrozen, StudyConflict
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
@@ -32,6 +37,22 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The study's state does not allow this."
     default_code = "conflict"
+
+
+class Unavailable(exceptions.APIException):
+    """A service the request needs is down for a moment: try again shortly."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = DATABASE_UNAVAILABLE
+    default_code = "unavailable"
+
+
+class InsufficientStorage(exceptions.APIException):
+    """The media volume refused a file (full, read-only); nothing was stored."""
+
+    status_code = 507
+    default_detail = "The media volume cannot store the file."
+    default_code = "insufficient_storage"
 
 
 def validation_error(fields: dict[str, list[str]]) -> exceptions.ValidationError:
@@ -108,9 +129,15 @@ def exception_handler(exc, context):
     elif isinstance(exc, StudyConflict):
         code = "design_frozen" if isinstance(exc, DesignFrozen) else "conflict"
         exc = Conflict(str(exc), code=code)
+    elif isinstance(exc, UNAVAILABLE_ERRORS):
+        exc = Unavailable()
+    elif isinstance(exc, QueueUnavailable):
+        exc = Unavailable(str(exc), code="queue_unavailable")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, Unavailable):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if isinstance(exc, exceptions.ValidationError):
         fields = flatten(exc.detail)
         response.data = error_body(

@@ -12,10 +12,17 @@ import re
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from api.errors import validation_error
+from api.errors import InsufficientStorage, validation_error
 from api.parsers import body_problems
-from studies.importing import ImportFailed, ImportReport, MediaSource, samples_import
+from studies.importing import (
+    ImportFailed,
+    ImportReport,
+    MediaNotStored,
+    MediaSource,
+    samples_import,
+)
 from studies.media import MediaError
+from studies.media_files import MEDIA_UNWRITABLE
 from studies.models import Study
 
 ITEM_KEYS = ("group", "text", "brief", "kind", "id", "attention", "expected", "meta")
@@ -127,6 +134,8 @@ def _import(*, study: Study, records: list[dict], single: bool, media=None) -> d
     data = "\n".join(json.dumps(record, ensure_ascii=True) for record in records).encode()
     try:
         report = samples_import(study=study, file_name=FILE_NAME, data=data, media=media)
+    except MediaNotStored as error:
+        raise InsufficientStorage(MEDIA_UNWRITABLE.format(cause=error.cause)) from error
     except ImportFailed as error:
         raise validation_error(_translate(error, single=single)) from error
     return _report(report, single=single)

@@ -8,11 +8,15 @@ them saw in `X-Forwarded-For`; a header the client sends itself is never trusted
 
 Counts live in Django's default cache: Redis when REDIS_URL is set, so every web process
 counts the same requests; otherwise a cache per process, so with several web processes a
-client may get up to that many times the rate.
+client may get up to that many times the rate. While the cache cannot be reached (Redis
+restarting), requests are let through uncounted, with a warning in the log: the API does
+not depend on Redis for anything but starting an analysis.
 """
 
 import hashlib
+import logging
 
+from redis.exceptions import RedisError
 from rest_framework import exceptions, throttling
 
 from config.client import client_address
@@ -40,7 +44,21 @@ class ThrottledFirst:
         super().check_throttles(request)
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
+logger = logging.getLogger(__name__)
+
+
+class CountedWhenPossible:
+    """A throttle mixin: a cache that cannot be reached lets the request through."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as error:
+            logger.warning("request rates not counted: the cache is unavailable (%s)", error)
+            return True
+
+
+class AnonRateThrottle(CountedWhenPossible, throttling.AnonRateThrottle):
     """Requests without valid credentials, by client address (`API_THROTTLE_ANON`)."""
 
     scope = "anon"
@@ -49,7 +67,7 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
         return client_address(request)
 
 
-class TokenRateThrottle(throttling.SimpleRateThrottle):
+class TokenRateThrottle(CountedWhenPossible, throttling.SimpleRateThrottle):
     """Requests with a token, by token; with a session, by user (`API_THROTTLE_TOKEN`)."""
 
     scope = "token"

@@ -168,7 +168,7 @@ def main() -> int:
         while True:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz/")
+                connection.request("GET", "/healthz/live/")
                 connection.getresponse().read()
                 break
             except OSError:

@@ -34,7 +34,7 @@ sees (CaptureQueriesContext) and what the driver sends (psycopg's cursor execute
 commits).
 
 Reference lines, in the same run at the same offered rates: a trivial Django view
-(/healthz/: no database) and the floor of a rating request in this stack
+(/healthz/live/: no database) and the floor of a rating request in this stack
 (bench/floor/floor_urls.py: the same CSRF-checked POST and rating template with one
 query and none of the rating's work). The server runs with bench/floor/floor_settings.py.
 
@@ -187,7 +187,7 @@ class Rater(Browser):
 
 
 class Reference(Browser):
-    """A browser for the reference lines: GET /healthz/, or POST the floor's form."""
+    """A browser for the reference lines: GET /healthz/live/, or POST the floor's form."""
 
     def __init__(self, port: int, keep_alive: float, floor: tuple | None) -> None:
         super().__init__(port, keep_alive)
@@ -199,7 +199,7 @@ class Reference(Browser):
     async def act(self, record: Record) -> None:
         record.sent = time.monotonic()
         if self.floor is None:
-            status, _, _ = await self.fetch("GET", "/healthz/")
+            status, _, _ = await self.fetch("GET", "/healthz/live/")
         else:
             form = {"item": self.floor[1], "quality": str(random.randint(1, 10)),
                     "csrfmiddlewaretoken": self.floor[2]}  # fmt: skip
@@ -582,7 +582,7 @@ async def settle(port: int, keep_alive: float) -> float:
     while calm < 2 and time.monotonic() - began < 60:
         sent, probe = time.monotonic(), Browser(port, keep_alive)
         with contextlib.suppress(OSError, EOFError, TimeoutError):
-            await asyncio.wait_for(probe.fetch("GET", "/healthz/"), TIMEOUT)
+            await asyncio.wait_for(probe.fetch("GET", "/healthz/live/"), TIMEOUT)
         probe.connection.close()
         calm = calm + 1 if time.monotonic() - sent < 0.05 else 0
         await asyncio.sleep(0.1)

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that finds the database down answers 503 and Retry-After (config.unavailable).
+    "config.unavailable.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -90,6 +92,11 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'blindrate.sqlite3'}"
     ),
 }
+# Connections are kept for a while (DATABASE_CONN_MAX_AGE seconds) and checked before a
+# request reuses one, so web processes and workers heal by themselves after the database
+# restarts: the first request after it reconnects instead of failing on a dead socket.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -134,7 +141,7 @@ CELERY_BROKER_DIR = env.path("CELERY_BROKER_DIR", default=VAR_DIR / "broker")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}  # the visibility timeout is set below
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = f"file://{CELERY_BROKER_DIR / 'results'}"
@@ -166,10 +173,27 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Analysis jobs are long, rare and must survive a worker's death (analysis/tasks.py): a
+# message is acknowledged when its job ends, given back when the worker process dies, and
+# each worker process reserves one job at a time. On Redis an unacknowledged message comes
+# back after the visibility timeout, which must outlast the longest job, or a job still
+# running would be delivered a second time.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = BLINDRATE_ANALYSIS_TIME_LIMIT + 600
+# A broker that restarts: the worker reconnects for as long as it takes, and a job running
+# meanwhile goes on (its run row, not its message, says whether it finished). A web
+# process trying to send a task gives up within a second or two (the run stays queued and
+# is sent again by the reaper).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1
+}  # fmt: skip
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
@@ -245,7 +269,7 @@ AXES_VERBOSE = False  # no banner on every start of every command
 AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/(live/)?$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 3600, minimum=0)

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.client import client_address
+from config.unavailable import UNAVAILABLE_ERRORS
 from ratings import selectors, services
 from ratings.models import Participant
 from studies.models import Study
@@ -172,7 +173,13 @@ def rate(request, slug: str):
                 request, study, participant, assignment, errors=invalid.problems,
                 values=request.POST, status=400,
             )  # fmt: skip
-        return _next_page(request, study, participant, assignment)
+        try:
+            return _next_page(request, study, participant, assignment)
+        except UNAVAILABLE_ERRORS:
+            # The rating is stored (its transaction committed); only the next page could
+            # not be drawn. The answer must not say "not saved": the rater goes on to the
+            # rating page, whose GET says so if the database is still away.
+            return _go("ratings:rate", study)
     if participant.status != Participant.Status.ACTIVE:
         return _go("ratings:done", study)
     if study.status != Study.Status.OPEN:

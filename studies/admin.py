@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from studies import design, selectors, services
 from studies.importing import ImportFailed, MediaZip, samples_import
 from studies.media import MediaError, clean_media
+from studies.media_files import MEDIA_UNWRITABLE, MediaUnwritable
 from studies.models import Brief, Claim, Group, Sample, Study
 from studies.text_render import render_markdown
 
@@ -168,8 +169,10 @@ class StudyAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (services.StudyConflict, ValidationError) as error:
+        except (services.StudyConflict, ValidationError, MediaUnwritable) as error:
             text = _error_text(error) if isinstance(error, ValidationError) else str(error)
+            if isinstance(error, MediaUnwritable):
+                text = MEDIA_UNWRITABLE.format(cause=error.cause)
             self.message_user(request, text, messages.ERROR)
             return HttpResponseRedirect(request.path)
 
@@ -465,7 +468,9 @@ class SampleAdmin(StudyOwnedAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (services.StudyConflict, ValidationError) as error:
+        except (services.StudyConflict, ValidationError, MediaUnwritable) as error:
             text = _error_text(error) if isinstance(error, ValidationError) else str(error)
+            if isinstance(error, MediaUnwritable):
+                text = MEDIA_UNWRITABLE.format(cause=error.cause)
             self.message_user(request, text, messages.ERROR)
             return HttpResponseRedirect(request.path)

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from studies import design
 from studies.giveaways import source_warnings
 from studies.media import CleanMedia, MediaError, clean_media
+from studies.media_files import MediaUnwritable, media_delete, media_write
 from studies.models import Brief, Sample, Study, sample_media_path
 from studies.services import study_assert_editable
 
@@ -35,6 +34,12 @@ BRIEF_KEY = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 RANGE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:-|\u2013|to|\.\.)\s*(-?\d+(?:\.\d+)?))?\s*")
 
 
+MEDIA_NOT_STORED = (
+    "{file} line {line}, field file: the media file could not be stored: {cause}. "
+    "Nothing was imported; import again once the media volume can take the files."
+)
+
+
 class ImportFailed(Exception):
     """Nothing was stored; `errors` says what and where."""
 
@@ -45,6 +50,15 @@ class ImportFailed(Exception):
         if more:
             lines.append(f"... stopped after {len(errors)} errors; fix these and import again")
         super().__init__("\n".join(lines))
+
+
+class MediaNotStored(ImportFailed):
+    """The media volume refused a file (full, read-only): the rows were fine, the platform
+    could not keep them. Nothing was stored, and the files already written are removed."""
+
+    def __init__(self, file_name: str, line: int, cause: str) -> None:
+        self.cause = cause
+        super().__init__([MEDIA_NOT_STORED.format(file=file_name, line=line, cause=cause)])
 
 
 @dataclass
@@ -494,7 +508,7 @@ def samples_import(
             return _store(locked, rows, file_name, stored)
     except BaseException:
         for name in stored:
-            default_storage.delete(name)
+            media_delete(name)
         raise
 
 
@@ -527,9 +541,11 @@ def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> 
             source_warnings=row.warnings,
         )
         if row.media is not None:
-            name = default_storage.save(
-                sample_media_path(sample, f"x.{row.media.extension}"), ContentFile(row.media.data)
-            )
+            try:
+                name = media_write(sample_media_path(sample, f"x.{row.media.extension}"),
+                                   row.media.data)  # fmt: skip
+            except MediaUnwritable as error:
+                raise MediaNotStored(file_name, row.line, error.cause) from error
             stored.append(name)
             sample.media.name = name
             sample.media_type = row.media.mime

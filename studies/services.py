@@ -7,12 +7,12 @@ itself, so the freeze holds everywhere.
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from studies import design
 from studies.giveaways import source_warnings
+from studies.media_files import media_delete, media_write
 from studies.models import Brief, Claim, Group, Sample, Study, sample_media_path
 
 FROZEN_MESSAGE = (
@@ -243,19 +243,24 @@ def sample_save(
         raise ValidationError({"group": ["belongs to another study"]})
     if sample.brief is not None and sample.brief.study_id != sample.study_id:
         raise ValidationError({"brief": ["belongs to another study"]})
+    written = None
     if media_data is not None:
         old = sample.media.name if sample.media else None
-        sample.media.save(
-            sample_media_path(sample, f"x.{media_extension}"), ContentFile(media_data), save=False
-        )
+        written = media_write(sample_media_path(sample, f"x.{media_extension}"), media_data)
+        sample.media.name = written
         sample.media_type = media_type
         sample.text = ""
         sample.content_sha256 = design.sha256_hex(media_data)
         if old:
-            transaction.on_commit(lambda: sample.media.storage.delete(old))
+            transaction.on_commit(lambda: media_delete(old))
     elif sample.kind == Sample.Kind.TEXT:
         sample.content_sha256 = design.text_sha256(sample.text)
     sample.source_warnings = source_warnings(sample.text) if sample.text else []
-    sample.full_clean()
-    sample.save()
+    try:
+        sample.full_clean()
+        sample.save()
+    except BaseException:
+        if written:
+            media_delete(written)
+        raise
     return sample

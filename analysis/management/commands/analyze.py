@@ -50,6 +50,8 @@ class Command(BaseCommand):
         }
         try:
             run = services.analysis_start(study=found, **params)
+        except services.QueueUnavailable as error:
+            raise CommandError(str(error)) from error
         except ValidationError as error:
             raise CommandError(
                 "; ".join(
