@@ -2,6 +2,9 @@
 
 from drf_spectacular.utils import OpenApiExample
 
+from config.unavailable import DATABASE_UNAVAILABLE
+from studies.media_files import MEDIA_UNWRITABLE
+
 SEED_STUDY = {
     "slug": "seed-claim-replication",
     "title": "Does collaboration write better?",
@@ -393,5 +396,21 @@ ERRORS = {
         value=_error(429, "throttled", "Request was throttled. Expected available in 3 seconds."),
         response_only=True,
         status_codes=["429"],
+    ),
+    503: OpenApiExample(
+        "Unavailable for a moment",
+        value=_error(503, "unavailable", DATABASE_UNAVAILABLE),
+        response_only=True,
+        status_codes=["503"],
+    ),
+    507: OpenApiExample(
+        "Media volume full",
+        value=_error(
+            507,
+            "insufficient_storage",
+            MEDIA_UNWRITABLE.format(cause="no space left on the media volume"),
+        ),
+        response_only=True,
+        status_codes=["507"],
     ),
 }

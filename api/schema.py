@@ -15,16 +15,21 @@ DESCRIPTIONS = {
     409: "The study's state forbids this (its design is frozen, or it is not draft/open).",
     413: "The request body is too large.",
     429: "Too many requests; `Retry-After` says when to try again.",
+    503: "The database (or, to start an analysis, the task queue) is away for a moment; "
+    "nothing was stored; `Retry-After` says when to try again.",
+    507: "The media volume cannot take the file (full or read-only); nothing was stored.",
 }
 
 
 class AutoSchema(openapi.AutoSchema):
     def _error_codes(self) -> list[int]:
-        codes = [400, 401, 403, 404, 429]
+        codes = [400, 401, 403, 404, 429, 503]
         if self.method in getattr(self.view, "conflict_methods", ()):
             codes.append(409)
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append(413)
+        if self.method in getattr(self.view, "media_methods", ()):
+            codes.append(507)
         return sorted(codes)
 
     def _get_response_bodies(self, direction="response"):

@@ -244,6 +244,7 @@ class SampleList(ApiView):
     filterset_class = SampleFilter
     parser_classes = [JSONParser, MultiPartParser]
     conflict_methods = ("POST",)
+    media_methods = ("POST",)  # a media file may meet a full volume: 507
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI document's pass

@@ -92,11 +92,6 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'blindrate.sqlite3'}"
     ),
 }
-# Connections are kept for a while (DATABASE_CONN_MAX_AGE seconds) and checked before a
-# request reuses one, so web processes and workers heal by themselves after the database
-# restarts: the first request after it reconnects instead of failing on a dead socket.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
