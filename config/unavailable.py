@@ -19,6 +19,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 RETRY_AFTER_SECONDS = 5
+RATER_NAMESPACE = "ratings"
 DATABASE_UNAVAILABLE = "The service is unavailable for a moment; nothing was stored. Try again."
 NOT_SAVED = "We could not save that. Please try again in a moment."
 NOT_LOADED = "This page could not be loaded. Please try again in a moment."
@@ -43,10 +44,12 @@ def unavailable_response(request):
         response = JsonResponse(body, status=503)
     else:
         posted = request.method == "POST"
-        # The posted form, to send again as it was: every field, the CSRF token included
-        # (the cookie it pairs with is unchanged). A file field cannot be kept; no rater
-        # form has one.
-        fields = list(request.POST.lists()) if posted else []
+        # A rater's posted form, to send again as it was: every field, the CSRF token
+        # included (the cookie it pairs with is unchanged). Only the rater's pages: no other
+        # form's fields (an admin login's password) are ever written back into a page.
+        match = getattr(request, "resolver_match", None)
+        rater_form = posted and match is not None and match.namespace == RATER_NAMESPACE
+        fields = list(request.POST.lists()) if rater_form else []
         kept = [(name, value) for name, values in fields for value in values]
         context = {"message": NOT_SAVED if posted else NOT_LOADED, "fields": kept}
         response = render(request, "unavailable.html", context, status=503)

@@ -120,6 +120,18 @@ def test_a_rater_page_that_cannot_reach_the_database_answers_503_with_a_retry(ra
     assert NOT_LOADED in page and "Traceback" not in page and "<input" not in page
 
 
+def test_no_other_form_is_written_back_into_the_page(researcher, monkeypatch):
+    def down(*args, **kwargs):
+        raise DOWN
+
+    monkeypatch.setattr("django.contrib.auth.forms.authenticate", down)
+    browser = Client(raise_request_exception=False)
+    response = browser.post("/admin/login/", {"username": "ada", "password": "pw-ada-123456"})
+    assert response.status_code == 503
+    assert "pw-ada-123456" not in response.content.decode()
+    assert not HIDDEN.findall(response.content.decode())
+
+
 def test_an_unexpected_error_shows_the_plain_page_without_a_traceback(rater, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
