@@ -13,8 +13,6 @@
   its task was sent; then the task is sent once more, and after a second wait the run
   fails (the message was lost: the broker restarted without persistence or was flushed,
   or no worker of this deployment reads the queue).
-- `BLINDRATE_ANALYSIS_PROGRESS_DELAY` (0 s): for tests only, a sleep at each progress
-  report, so that a test can kill a worker in the middle of a run.
 """
 
 from django.conf import settings
@@ -26,7 +24,6 @@ DEFAULTS = {
     "STALE_SECONDS": 120.0,
     "MAX_ATTEMPTS": 2,
     "QUEUED_SECONDS": 900.0,
-    "PROGRESS_DELAY": 0.0,
 }
 
 

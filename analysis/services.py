@@ -17,9 +17,9 @@ Lost messages: a `queued` run that no worker took within `BLINDRATE_ANALYSIS_QUE
 of its task being sent (the broker restarted without persistence or was flushed, or a
 worker of another deployment took the message) has its task sent once more; after a
 second such wait it is failed with a message saying why. A duplicate message is harmless:
-only one worker can claim a queued run. Reaping runs when an analysis is started, when a
-results page is shown, while `analyze --wait` waits, and when a worker starts (Celery's
-`worker_ready`, see config/celery.py).
+only one worker can claim a queued run. Reaping is scheduled work, never done by a
+request: Celery beat runs `analysis.reap` every MAINTENANCE_SECONDS (analysis/tasks.py),
+and a starting worker reaps once (Celery's `worker_ready`, see config/celery.py).
 
 The engine (NumPy, SciPy) and the plots (matplotlib) are imported where a job uses them,
 so web processes, which only start and show runs, never load them.
@@ -180,7 +180,6 @@ def analysis_start(*, study: Study, user=None, **params) -> AnalysisRun:
 
     Parameters default to the study's analysis plan: `alpha`, `margin` (the equivalence
     margin), `seed` (0), `criterion` (the first), `model_method` ("auto")."""
-    analysis_reap_stale()
     parameters = analysis_parameters(study=study, **params)  # bad input first: a 400, not a 503
     _queue_check()
     with transaction.atomic():
@@ -325,7 +324,6 @@ class _Progress:
         self.run_id, self.attempt = run_id, attempt
         self.last_write = 0.0
         self.last_stage = None
-        self.delay = float(analysis_setting("PROGRESS_DELAY"))
         self.deadline = time.monotonic() + float(analysis_setting("SOFT_TIME_LIMIT"))
 
     def check_deadline(self) -> None:
@@ -342,8 +340,6 @@ class _Progress:
                 pk=self.run_id, status=AnalysisRun.Status.RUNNING, attempts=self.attempt
             ).update(stage=stage[:120], percent=overall, heartbeat_at=timezone.now())
             self.last_write, self.last_stage = now, stage
-        if self.delay:
-            time.sleep(self.delay)
 
     def engine(self, stage: str, percent: int) -> None:
         self.report(stage, percent, part="engine")

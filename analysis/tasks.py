@@ -24,3 +24,12 @@ def analysis_run_task(run_id: int) -> None:
     from analysis.services import analysis_execute
 
     analysis_execute(run_id=run_id)
+
+
+@shared_task(name="analysis.reap", ignore_result=True)
+def analysis_reap_task() -> list[int]:
+    """Scheduled (Celery beat): queue again or fail the runs of dead workers, and send again
+    or fail the queued runs whose message was lost."""
+    from analysis.services import analysis_reap_stale
+
+    return analysis_reap_stale()

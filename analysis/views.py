@@ -38,7 +38,6 @@ def _run(request, run_id: int) -> AnalysisRun:
 def study_results(request, slug: str, run_id: int | None = None):
     """The latest run of a study (or the one asked for), and the list of its runs."""
     study = _study(request, slug)
-    services.analysis_reap_stale()
     runs = list(study.analysis_runs.select_related("requested_by").order_by("-created_at", "-id"))
     if run_id is None:
         run = runs[0] if runs else None

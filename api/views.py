@@ -420,8 +420,6 @@ class AnalysisDetail(ApiView):
 
     @extend_schema(operation_id="analyses_retrieve", examples=[examples.analysis_detail_response])
     def get(self, request, run_id: int):
-        # A run whose worker died is queued again (or failed) when someone looks at it.
-        analysis_services.analysis_reap_stale()
         return Response(self.get_serializer(_run(request, run_id)).data)
 
 

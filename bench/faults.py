@@ -3,7 +3,9 @@ time; nothing a rater was told was saved may be lost, nothing may be stored twic
 
 The script starts its own stack on loopback: a PostgreSQL cluster of its own
 (pg_createcluster, dropped at the end), a Redis server without persistence, gunicorn (sync
-workers, as the image runs it) and one Celery worker, with media on a small tmpfs. Raters
+workers, as the image runs it), one Celery worker and Celery beat (the maintenance
+schedule, which reaps analyses of dead workers and lost messages), with media on a small
+tmpfs. Raters
 (browsers of their own: cookies, CSRF, consent) rate throughout at about --rate ratings/s;
 a rater who gets an error answer or none waits (Retry-After) and sends the same form
 again, as the 503 page's button does, and a rater at the end of the study is replaced by
@@ -110,6 +112,7 @@ class Log:
     server_errors: list[str] = field(default_factory=list)  # a 500 or a traceback
     saw_error: set[int] = field(default_factory=set)  # raters who got an error or no answer
     finished: dict[int, str] = field(default_factory=dict)  # rater -> completion code
+    seated: int = 0  # seats whose first rater has joined
 
 
 class Rater(Browser):
@@ -206,9 +209,12 @@ async def rater_loop(port: int, log: Log, numbers, think: float, stop: asyncio.E
                      carry_on: list) -> None:  # fmt: skip
     """One seat: a rater rates with exponential think times; a rater who finished is
     replaced. At `stop` a rater who saw an error is kept (in `carry_on`) to finish later."""
+    first = True
     while not stop.is_set():
         rater = Rater(port, next(numbers), log)
         await rater.join()
+        log.seated += first
+        first = False
         while not rater.done:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), random.expovariate(1 / think))
@@ -229,7 +235,7 @@ class Stack:
         self.pg_port, self.redis_port, self.web_port = free_port(), free_port(), free_port()
         self.media = work / "media"
         self.media_mounted = False
-        self.redis = self.web = self.worker = None
+        self.redis = self.web = self.worker = self.beat = None
         self.env: dict[str, str] = {}
 
     # PostgreSQL: a cluster of the drill's own, so the machine's own is never restarted.
@@ -283,7 +289,8 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": "config.settings", "BLINDRATE_LOCAL_ENV": "",
             # Short waits, so that a drill of minutes sees the reapers work.
             "ANALYSIS_STALE_SECONDS": "8", "ANALYSIS_HEARTBEAT_SECONDS": "1",
-            "ANALYSIS_QUEUED_SECONDS": "8",
+            "ANALYSIS_QUEUED_SECONDS": "8", "MAINTENANCE_SECONDS": "2",
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(self.work / "celerybeat-schedule"),
             "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
         })  # fmt: skip
         os.environ.update(self.env)
@@ -296,6 +303,13 @@ class Stack:
             cwd=ROOT, env=os.environ.copy(), start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         self._wait_port(self.web_port)
+
+    def beat_start(self) -> None:
+        """The maintenance schedule (reaping analysis runs, lapsed leases), as compose runs it."""
+        self.beat = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "CRITICAL"],
+            cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
     def worker_start(self) -> None:
         self.worker = subprocess.Popen(
@@ -322,7 +336,7 @@ class Stack:
                 time.sleep(0.2)
 
     def close(self) -> None:
-        for process in (self.web, self.worker, self.redis):
+        for process in (self.web, self.worker, self.beat, self.redis):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 try:
@@ -452,7 +466,6 @@ class Drill:
             await asyncio.sleep(1)
 
     async def analysis_status(self, run_id: int) -> str:
-        # Reading a run reaps the runs of dead workers and lost messages (its GET does).
         status, body = await self.api("GET", f"/api/analyses/{run_id}/")
         found = re.search(r'"status":\s*"(\w+)"', body) if status == 200 else None
         return found.group(1) if found else "unknown"
@@ -618,7 +631,9 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
     loops = [asyncio.create_task(rater_loop(stack.web_port, log, numbers, args.think, stop,
                                             carry_on)) for _ in range(seats)]  # fmt: skip
     the = Drill(stack, log, token)
-    await asyncio.sleep(args.settle)  # the raters arrive (welcome, consent, first item)
+    arrived = time.monotonic() + 120  # the raters arrive (welcome, consent, first item)
+    while log.seated < seats and time.monotonic() < arrived:
+        await asyncio.sleep(0.2)
     window = time.time()
     await asyncio.sleep(args.settle)
     steady = sorted(p.ended - p.sent for p in log.answered() if p.succeeded and p.sent >= window)
@@ -705,8 +720,9 @@ def main() -> int:
         db_close()
         stack.web_start()
         stack.worker_start()
+        stack.beat_start()
         print(f"PostgreSQL {stack.version} (own cluster), Redis, gunicorn 3 sync workers, "
-              f"1 Celery worker, media on a {args.media_mb} MB tmpfs"
+              f"1 Celery worker and beat, media on a {args.media_mb} MB tmpfs"
               f"{'' if not skip_media or skip_media == 'not asked' else ' (not mounted)'}; "
               f"{os.cpu_count()} cores", flush=True)  # fmt: skip
         held = asyncio.run(drill(stack, args, token, skip_media))

@@ -1,5 +1,6 @@
-"""`make run`'s foreground process: the web server and one Celery worker, started and
-stopped together. Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped."""
+"""`make run`'s foreground process: the web server and one Celery worker (with the
+maintenance schedule, Celery beat, embedded), started and stopped together. Ctrl-C (or
+SIGTERM) stops both; if either exits, the other is stopped."""
 
 import argparse
 import os
@@ -17,8 +18,9 @@ def main() -> int:
     python = sys.executable
     commands = {
         "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
+        # -B: the worker runs the maintenance schedule too (Celery beat; one worker only).
         "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                   "--concurrency", "1"],
+                   "--concurrency", "1", "-B"],
     }  # fmt: skip
     children = {name: subprocess.Popen(command) for name, command in commands.items()}
 

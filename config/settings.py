@@ -186,6 +186,23 @@ if REDIS_URL:
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Maintenance runs on a schedule (Celery beat: `make run`'s worker embeds it, compose runs
+# a `beat` service), never inside a request: every MAINTENANCE_SECONDS, leases that ran out
+# give their slots back and analysis runs of dead workers or lost messages are reaped. A
+# tick that no worker takes within the interval expires rather than piling up.
+BLINDRATE_MAINTENANCE_SECONDS = env.int("MAINTENANCE_SECONDS", default=10, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    name: {
+        "task": task,
+        "schedule": float(BLINDRATE_MAINTENANCE_SECONDS),
+        "options": {"expires": float(BLINDRATE_MAINTENANCE_SECONDS)},
+    }
+    for name, task in (("release expired leases", "ratings.leases_release"),
+                       ("reap analysis runs", "analysis.reap"))
+}  # fmt: skip
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1
 }  # fmt: skip

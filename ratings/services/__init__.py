@@ -11,8 +11,9 @@ Slots. A sample has `ratings_per_sample` slots; an assignment holds one (`holds_
 the moment it is served until its lease runs out unrated, and for good once rated. Each
 sample keeps the count of held slots (`Sample.load`), so choosing the next sample reads
 one row per sample instead of counting every assignment of the study. Expired leases give
-their slots back when `leases_release` sweeps them: every few seconds while raters are
-served, and always before a study is said to be full. The count changes only under the
+their slots back when `leases_release` sweeps them: on a schedule (Celery beat, every
+MAINTENANCE_SECONDS), and always before a participant or a study is said to have nothing
+left. The count changes only under the
 sample's row lock; `sample_loads_recount` rebuilds it from the assignments.
 
 Concurrency. Every request of one participant takes that participant's row lock first, so

@@ -35,7 +35,7 @@ from ratings.models import Assignment, Participant, Rating
 from ratings.services import rule
 from ratings.services.participants import participant_lock
 from ratings.services.retries import retried
-from ratings.services.slots import leases_release, leases_sweep_if_due
+from ratings.services.slots import leases_release
 from studies.models import Sample, Study
 
 # A claim that finds every free sample of its group held by other transactions looks
@@ -165,7 +165,6 @@ def _serve_next(participant: Participant, study: Study, items: list, now: dateti
     (they are then finished) or nothing is left."""
     if not participant.group_order:
         _draw_group_order(participant, study)
-    leases_sweep_if_due(now)
     if address_busy(participant, study, now) and not rule.finished(
         study, items_done=len(items), failures=failed_checks(items)
     ):

@@ -1,8 +1,7 @@
 """Rating slots: `Sample.load` counts the slots taken; expired leases give theirs back."""
 
-import threading
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, F
@@ -11,27 +10,11 @@ from django.utils import timezone
 from ratings.models import Assignment
 from studies.models import Sample, Study
 
-SWEEP_EVERY = timedelta(seconds=5)
-
-
-class _Sweeps:
-    """When this process last swept expired leases: a sweep is one indexed query, but not
-    one worth making on every request."""
-
-    lock = threading.Lock()
-    last: datetime | None = None
-
-    @classmethod
-    def due(cls, now: datetime) -> bool:
-        with cls.lock:
-            if cls.last is not None and cls.last <= now < cls.last + SWEEP_EVERY:
-                return False
-            cls.last = now
-            return True
-
 
 def leases_release(*, now: datetime | None = None) -> int:
-    """Give back the slots of leases that ran out unrated, and return how many. Samples
+    """Give back the slots of leases that ran out unrated, and return how many: on a
+    schedule (`ratings.tasks`, every MAINTENANCE_SECONDS), and at once when a participant
+    or a new rater finds no sample with room (`_claim_next`, `study_has_room`). Samples
     and assignments another transaction holds right now are left for the next sweep
     (SKIP LOCKED on both), so a sweep never waits for a lock and can never be part of a
     deadlock; it locks samples, then assignments, like everyone else."""
@@ -83,9 +66,3 @@ def study_has_room(*, study: Study, now: datetime | None = None) -> bool:
     if regular_with_room(study).exists():
         return True
     return leases_release(now=now) > 0 and regular_with_room(study).exists()
-
-
-def leases_sweep_if_due(now: datetime) -> None:
-    """`leases_release`, at most once per SWEEP_EVERY in this process."""
-    if _Sweeps.due(now):
-        leases_release(now=now)

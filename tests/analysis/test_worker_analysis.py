@@ -3,9 +3,9 @@ default, Redis when REDIS_URL is set), reading the test database.
 
 The worker and `manage.py analyze` run as subprocesses sharing a broker folder and a queue
 of the test's own, so a `make run` worker or another test run on the machine cannot take
-their tasks. A
-settings module written for the test slows the job down (a sleep at each progress report,
-`BLINDRATE_ANALYSIS_PROGRESS_DELAY`) so that the worker can be killed in the middle.
+their tasks. A Celery app module written for the test slows the job down (a sleep at each
+progress report, patched in the worker's process only) so that the worker can be killed
+in the middle; production code has no such hook.
 """
 
 import hashlib
@@ -63,9 +63,39 @@ def broker_lose_everything(tmp_path: Path) -> int:
     return len(messages)
 
 
-def environment(tmp_path: Path, **analysis_settings) -> dict[str, str]:
+SLOW_APP = """
+import time
+
+from celery.signals import worker_process_init
+
+from config.celery import app  # noqa: F401
+
+
+@worker_process_init.connect
+def slow_down(**kwargs):
+    from analysis import services
+
+    report = services._Progress.report
+
+    def slowly(self, *args, **kwargs):
+        time.sleep({delay!r})
+        return report(self, *args, **kwargs)
+
+    services._Progress.report = slowly
+"""
+
+
+def slow_app(tmp_path: Path, delay: float) -> str:
+    """A Celery app whose worker sleeps `delay` seconds at each progress report."""
+    (tmp_path / "slow_app.py").write_text(SLOW_APP.format(delay=delay))
+    return "slow_app"
+
+
+def environment(tmp_path: Path, maintenance_seconds: int = 3600, **analysis_settings
+                ) -> dict[str, str]:  # fmt: skip
     """Subprocess environment: the test database, a broker folder of the test's own, the
-    test's media folder, and the analysis settings given (as a settings module)."""
+    test's media folder, the analysis settings given (as a settings module) and the
+    maintenance schedule's interval (long, unless a test is about it)."""
     module = f"worker_settings_{len(list(tmp_path.glob('worker_settings_*.py')))}"
     queue = queue_of(tmp_path)
     lines = [
@@ -82,18 +112,20 @@ def environment(tmp_path: Path, **analysis_settings) -> dict[str, str]:
         CELERY_BROKER_DIR=str(tmp_path / "broker"),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         SECRET_KEY=os.environ.get("SECRET_KEY", "x" * 50),
+        MAINTENANCE_SECONDS=str(maintenance_seconds),
+        CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
     )
 
 
 @contextmanager
-def worker(env: dict[str, str]):
+def worker(env: dict[str, str], *, app: str = "config", beat: bool = False):
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "celery",
             "-A",
-            "config",
+            app,
             "worker",
             "--loglevel",
             "WARNING",
@@ -102,6 +134,7 @@ def worker(env: dict[str, str]):
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
+            *(["-B"] if beat else []),
         ],
         cwd=ROOT,
         env=env,
@@ -165,11 +198,10 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_fore
 ):
     closed_study(researcher)
     limits = {"HEARTBEAT_SECONDS": 0.5, "STALE_SECONDS": 3.0}
-    slow = environment(tmp_path, PROGRESS_DELAY=1.0, **limits)
-    normal = environment(tmp_path, **limits)
+    env = environment(tmp_path, **limits)
 
-    with worker(slow) as doomed:
-        started = manage(slow, "analyze", "poems", "--json")
+    with worker(env, app=slow_app(tmp_path, delay=1.0)) as doomed:
+        started = manage(env, "analyze", "poems", "--json")
         assert started.returncode == 0, started.stderr
         run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
         wait_for(
@@ -187,7 +219,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_fore
     time.sleep(limits["STALE_SECONDS"] + 1)
 
     # A starting worker reaps the dead worker's run, queues it again and runs it.
-    with worker(normal):
+    with worker(env):
         wait_for(
             lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
             seconds=120,
@@ -222,3 +254,39 @@ def test_a_run_whose_message_the_broker_lost_is_sent_again_and_finishes(research
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
     assert (run.sends, run.attempts) == (2, 1)
+
+
+def test_the_maintenance_schedule_runs_in_a_worker_without_any_request(researcher, tmp_path):
+    """`make run`'s worker embeds Celery beat (-B): with no page open, a lease that ran out
+    gives its slot back (nothing but the schedule does that), and a queued run whose
+    message was lost is sent again and finishes."""
+    from ratings import services as rating_services
+    from ratings.models import Assignment
+    from tests.ratings.raters import open_study
+
+    closed_study(researcher)
+    rated = open_study(researcher, slug="leases", per_group=1, samples_per_rater=3,
+                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    participant = rating_services.participant_consent(study=rated)
+    lease = rating_services.assignment_next(participant=participant, study=rated)
+    Assignment.objects.filter(pk=lease.pk).update(lease_expires_at=lease.served_at)
+    env = environment(tmp_path, maintenance_seconds=1, QUEUED_SECONDS=2.0)
+
+    started = manage(env, "analyze", "poems", "--json")
+    assert started.returncode == 0, started.stderr
+    run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
+    assert broker_lose_everything(tmp_path) == 1
+    with worker(env, beat=True):
+        wait_for(
+            lambda: not Assignment.objects.get(pk=lease.pk).holds_slot,
+            seconds=60,
+            what="the schedule to give the lapsed lease's slot back",
+        )
+        wait_for(
+            lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
+            seconds=120,
+            what="the run to end",
+        )
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    assert run.sends == 2

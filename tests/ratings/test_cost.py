@@ -6,15 +6,12 @@ end. Every POST runs the same statements, which these tests count on both databa
 """
 
 from collections import defaultdict
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from ratings.models import Assignment, Participant
-from ratings.services import slots
 from tests.ratings.raters import ITEM, Rater, open_study
 
 # The statements of one rating POST: the study and the participant (the view), the
@@ -58,14 +55,6 @@ def _posts_by_kind(study, raters: int) -> dict[str, set[int]]:
             match = ITEM.search(page.content.decode()) if page.status_code == 200 else None
             item = match.group(1) if match else None
     return counts
-
-
-@pytest.fixture(autouse=True)
-def no_sweep_due(monkeypatch):
-    """The sweep of expired leases runs every few seconds, whatever is served: not during
-    these tests."""
-    monkeypatch.setattr(slots, "SWEEP_EVERY", timedelta(days=1))
-    monkeypatch.setattr(slots._Sweeps, "last", timezone.now())
 
 
 def test_every_rating_post_makes_the_same_queries_whatever_comes_next(researcher):

@@ -91,5 +91,4 @@ class Command(BaseCommand):
             if progress != said:
                 self.stderr.write(progress)
                 said = progress
-            services.analysis_reap_stale()
             time.sleep(POLL_SECONDS)
