@@ -20,15 +20,13 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
-from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from analysis.services import QueueUnavailable
 from api.parsers import TOO_LARGE, PayloadTooLarge
+from api.paths import NON_FIELD, field_path
 from config.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS
 from studies.services import DesignFrozen, StudyConflict
-
-NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
 class Conflict(exceptions.APIException):
@@ -69,32 +67,29 @@ def _django_detail(error: DjangoValidationError) -> dict:
     return {NON_FIELD: error.messages}
 
 
-def flatten(detail, path: str = "") -> dict[str, list[str]]:
-    """DRF's nested error detail as {"groups[1].key": ["..."]}."""
+def flatten(detail, parts: tuple = ()) -> dict[str, list[str]]:
+    """DRF's nested error detail as {"groups[1].key": ["..."]} (api.paths)."""
     fields: dict[str, list[str]] = {}
+    here = field_path(*parts) or NON_FIELD
+
+    def add(name: str, problems) -> None:
+        fields.setdefault(name, []).extend(problems)
+
     if isinstance(detail, dict):
         for key, value in detail.items():
-            if isinstance(key, int):
-                child = f"{path}[{key}]"
-            elif key == NON_FIELD and path:
-                child = path  # a nested list or object as a whole: its own path
-            else:
-                child = f"{path}.{key}" if path else str(key)
+            # A nested list or object's own problems (`non_field_errors`) are under its path.
+            child = parts if key == NON_FIELD and parts else (*parts, key)
             for name, problems in flatten(value, child).items():
-                fields.setdefault(name, []).extend(problems)
+                add(name, problems)
     elif isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            if detail:
-                fields.setdefault(path or NON_FIELD, []).extend(str(item) for item in detail)
-        else:
-            for index, item in enumerate(detail):
-                if isinstance(item, dict | list):
-                    for name, problems in flatten(item, f"{path}[{index}]").items():
-                        fields.setdefault(name, []).extend(problems)
-                else:
-                    fields.setdefault(path or NON_FIELD, []).append(str(item))
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list):
+                for name, problems in flatten(item, (*parts, index)).items():
+                    add(name, problems)
+            else:
+                add(here, [str(item)])
     else:
-        fields.setdefault(path or NON_FIELD, []).append(str(detail))
+        add(here, [str(detail)])
     return fields
 
 

@@ -12,6 +12,8 @@ import math
 from django.conf import settings
 from rest_framework import exceptions, parsers
 
+from api.paths import NON_FIELD, field_path
+
 MAX_DEPTH = 32
 MAX_INTEGER = 2**63 - 1
 TOO_LARGE = "The request body is larger than {limit} bytes."
@@ -24,10 +26,7 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def _path(parts: list) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "non_field_errors"
+    return field_path(*parts) or NON_FIELD
 
 
 def text_problem(value: str) -> str | None:

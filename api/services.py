@@ -1,25 +1,26 @@
 """Samples sent to the API, added through the importer: all or nothing, with its checks.
 
 The API takes samples as JSON objects (one, or a list) or as one multipart form with a
-media file. Each becomes a line of a JSONL file for `studies.importing.samples_import`, so
-the API accepts exactly what an import accepts, and the importer's "line 3, field group"
-comes back as the path of the item at fault: `[2].group` in a list, `group` alone.
+media file. Each becomes a record for `studies.importing.samples_import_records`, exactly
+what a line of a JSONL import holds, so the API accepts what an import accepts; each of the
+importer's problems (item number, field) becomes the path of the item at fault: `[2].group`
+in a list, `group` alone.
 """
 
 import json
-import re
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from api.errors import InsufficientStorage, validation_error
 from api.parsers import body_problems
+from api.paths import NON_FIELD, field_path
 from studies.importing import (
     ImportFailed,
     ImportReport,
     MediaNotStored,
     MediaSource,
-    samples_import,
+    samples_import_records,
 )
 from studies.media import MediaError
 from studies.media_files import MEDIA_UNWRITABLE
@@ -27,13 +28,8 @@ from studies.models import Study
 
 ITEM_KEYS = ("group", "text", "brief", "kind", "id", "attention", "expected", "meta")
 UPLOAD_KEYS = tuple(key for key in ITEM_KEYS if key != "text")
-FILE_NAME = "request.jsonl"
-NON_FIELD = "non_field_errors"
+SOURCE = "request"
 MAX_ITEMS = 10_000
-IMPORT_ERROR = re.compile(
-    rf"^{re.escape(FILE_NAME)} line (?P<line>\d+)(?:, field (?P<field>[^:]+))?: (?P<message>.*)$",
-    re.DOTALL,
-)
 UNKNOWN_KEY = "unknown field (known: {known})"
 MEDIA_IN_JSON = "media files are sent as multipart/form-data with the file in `file`"
 
@@ -52,20 +48,16 @@ class _Upload(MediaSource):
         return self.upload.read()
 
 
-def _prefix(index: int | None) -> str:
-    return "" if index is None else f"[{index}]"
+def _record(item, index: int | None, known: tuple[str, ...], problems: dict) -> dict | None:
+    """The importer's record of item `index` of a list (None: the body's one item), meta
+    keys as `meta_*` columns; None when the item cannot be one."""
+    at = [] if index is None else [index]
 
+    def path(key: str) -> str:
+        return field_path(*at, key)
 
-def _join(prefix: str, field: str) -> str:
-    if not field:
-        return prefix or NON_FIELD
-    return f"{prefix}.{field}" if prefix else field
-
-
-def _record(item, prefix: str, known: tuple[str, ...], problems: dict) -> dict | None:
-    """The importer's record of one item (meta keys become `meta_*` columns), or None."""
     if not isinstance(item, dict):
-        problems.setdefault(prefix or NON_FIELD, []).append(
+        problems.setdefault(field_path(*at) or NON_FIELD, []).append(
             'Each sample must be a JSON object, like {"group": "human", "text": "..."}.'
         )
         return None
@@ -73,20 +65,16 @@ def _record(item, prefix: str, known: tuple[str, ...], problems: dict) -> dict |
     failed = False
     for key, value in item.items():
         if key == "file" and "file" not in known:
-            problems.setdefault(_join(prefix, key), []).append(MEDIA_IN_JSON)
+            problems.setdefault(path(key), []).append(MEDIA_IN_JSON)
             failed = True
         elif key not in known:
-            problems.setdefault(_join(prefix, key), []).append(
-                UNKNOWN_KEY.format(known=", ".join(known))
-            )
+            problems.setdefault(path(key), []).append(UNKNOWN_KEY.format(known=", ".join(known)))
             failed = True
         elif key == "meta":
             if value is None:
                 continue
             if not isinstance(value, dict):
-                problems.setdefault(_join(prefix, key), []).append(
-                    "Must be an object of names and values."
-                )
+                problems.setdefault(path(key), []).append("Must be an object of names and values.")
                 failed = True
                 continue
             record.update({f"meta_{name}": meta for name, meta in value.items()})
@@ -95,31 +83,30 @@ def _record(item, prefix: str, known: tuple[str, ...], problems: dict) -> dict |
     return None if failed else record
 
 
-def _translate(error: ImportFailed, *, single: bool) -> dict[str, list[str]]:
+def _item_path(line: int | None, field: str | None, *, single: bool) -> str:
+    """The request path of the importer's item number `line` (from 1) and `field`."""
+    parts: list = [] if single or line is None else [line - 1]
+    return field_path(*parts, *([field] if field else [])) or NON_FIELD
+
+
+def _fields(error: ImportFailed, *, single: bool) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
-    for line in error.errors:
-        match = IMPORT_ERROR.match(line)
-        if match is None:
-            fields.setdefault(NON_FIELD, []).append(line.removeprefix(f"{FILE_NAME}: "))
-            continue
-        prefix = _prefix(None if single else int(match["line"]) - 1)
-        fields.setdefault(_join(prefix, match["field"] or ""), []).append(match["message"])
+    for problem in error.problems:
+        path = _item_path(problem.line, problem.field, single=single)
+        fields.setdefault(path, []).append(problem.message)
     if error.more:
         fields.setdefault(NON_FIELD, []).append(
-            f"stopped after {len(error.errors)} problems; fix these and send again"
+            f"stopped after {len(error.problems)} problems; fix these and send again"
         )
     return fields
 
 
 def _report(report: ImportReport, *, single: bool) -> dict:
-    warnings = []
-    for warning in report.warnings:
-        match = re.match(rf"^{re.escape(FILE_NAME)} line (\d+): (.*)$", warning, re.DOTALL)
-        if match is None:
-            warnings.append(warning)
-        else:
-            where = "" if single else f"[{int(match[1]) - 1}]: "
-            warnings.append(f"{where}{match[2]}")
+    warnings = [
+        warning.message if single or warning.line is None
+        else f"{_item_path(warning.line, None, single=False)}: {warning.message}"
+        for warning in report.warnings
+    ]  # fmt: skip
     return {
         "created": report.created,
         "by_group": report.by_group,
@@ -129,15 +116,12 @@ def _report(report: ImportReport, *, single: bool) -> dict:
 
 
 def _import(*, study: Study, records: list[dict], single: bool, media=None) -> dict:
-    # ensure_ascii: every record is one line of pure ASCII, whatever line breaks
-    # (U+2028, U+0085, ...) its texts hold, so line n is item n - 1.
-    data = "\n".join(json.dumps(record, ensure_ascii=True) for record in records).encode()
     try:
-        report = samples_import(study=study, file_name=FILE_NAME, data=data, media=media)
+        report = samples_import_records(study=study, source=SOURCE, records=records, media=media)
     except MediaNotStored as error:
         raise InsufficientStorage(MEDIA_UNWRITABLE.format(cause=error.cause)) from error
     except ImportFailed as error:
-        raise validation_error(_translate(error, single=single)) from error
+        raise validation_error(_fields(error, single=single)) from error
     return _report(report, single=single)
 
 
@@ -156,7 +140,7 @@ def api_samples_add(*, study: Study, data) -> dict:
             {NON_FIELD: [f"{len(items)} samples; send at most {MAX_ITEMS} per request."]}
         )
     records = [
-        _record(item, _prefix(None if single else index), ITEM_KEYS, problems)
+        _record(item, None if single else index, ITEM_KEYS, problems)
         for index, item in enumerate(items)
     ]
     if problems:
@@ -180,9 +164,9 @@ def api_sample_upload(*, study: Study, fields: dict[str, str], upload: UploadedF
             item.pop("meta")
         else:
             for path, found in body_problems(item["meta"]).items():
-                name = "meta" if path == NON_FIELD else f"meta.{path}"
+                name = "meta" if path == NON_FIELD else field_path("meta", path)
                 problems.setdefault(name, []).extend(found)
-    record = _record(item, "", UPLOAD_KEYS, problems)
+    record = _record(item, None, UPLOAD_KEYS, problems)
     if problems or record is None:
         raise validation_error(problems)
     record["file"] = upload.name or "file"

@@ -28,6 +28,7 @@ from api.errors import validation_error
 from api.filters import AnalysisRunFilter, RatingFilter, SampleFilter, StudyFilter
 from api.pagination import RatingCursorPagination
 from api.parsers import JSONParser, MultiPartParser
+from api.paths import field_path
 from api.renderers import CSVRenderer, PNGRenderer
 from api.selectors import api_study_list
 from api.services import api_sample_upload, api_samples_add
@@ -99,12 +100,12 @@ def _located(error: DjangoValidationError, *tracked: _Tracked):
     detail = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
     if where is None:
         return error
-    prefix = f"{where.name}[{where.index}]"
     fields = {}
     for field, messages in detail.items():
         if where.name == "groups":
             field = GROUP_FIELDS.get(field, field)
-        fields[prefix if field == "__all__" else f"{prefix}.{field}"] = messages
+        at = (where.name, where.index) if field == "__all__" else (where.name, where.index, field)
+        fields[field_path(*at)] = messages
     return validation_error(fields)
 
 

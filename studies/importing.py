@@ -11,6 +11,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -34,38 +35,67 @@ BRIEF_KEY = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 RANGE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:-|\u2013|to|\.\.)\s*(-?\d+(?:\.\d+)?))?\s*")
 
 
+DUPLICATE_IN_STUDY = "duplicate id '{id}' (already in the study)"
 MEDIA_NOT_STORED = (
-    "{file} line {line}, field file: the media file could not be stored: {cause}. "
+    "the media file could not be stored: {cause}. "
     "Nothing was imported; import again once the media volume can take the files."
 )
 
 
-class ImportFailed(Exception):
-    """Nothing was stored; `errors` says what and where."""
+@dataclass(frozen=True)
+class ImportProblem:
+    """One finding of an import, as data: where (`source`: the file's name, or what sent
+    the items; `line`: the line of a file, or the item's number in a list, from 1; `field`)
+    and what (`code`, a stable word to branch on, and `message`, a sentence for a person).
+    The admin and the command print it as text; the API builds its field paths from it."""
 
-    def __init__(self, errors: list[str], *, more: bool = False) -> None:
-        self.errors = errors
+    source: str
+    line: int | None
+    field: str | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f" line {self.line}"
+        if self.field:
+            where += f", field {self.field}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class ImportFailed(Exception):
+    """Nothing was stored; `problems` says what and where."""
+
+    def __init__(self, problems: list[ImportProblem], *, more: bool = False) -> None:
+        self.problems = problems
         self.more = more
-        lines = list(errors)
+        lines = self.errors
         if more:
-            lines.append(f"... stopped after {len(errors)} errors; fix these and import again")
+            lines.append(f"... stopped after {len(problems)} errors; fix these and import again")
         super().__init__("\n".join(lines))
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
 
 class MediaNotStored(ImportFailed):
     """The media volume refused a file (full, read-only): the rows were fine, the platform
     could not keep them. Nothing was stored, and the files already written are removed."""
 
-    def __init__(self, file_name: str, line: int, cause: str) -> None:
+    def __init__(self, source: str, line: int, cause: str) -> None:
         self.cause = cause
-        super().__init__([MEDIA_NOT_STORED.format(file=file_name, line=line, cause=cause)])
+        message = MEDIA_NOT_STORED.format(cause=cause)
+        super().__init__([ImportProblem(source, line, "file", "media_not_stored", message)])
 
 
 @dataclass
 class ImportReport:
     created: int = 0
     briefs_created: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    # Checks of blinding: a row's (with its line) or the study's as a whole (line None).
+    warnings: list[ImportProblem] = field(default_factory=list)
     by_group: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -110,7 +140,7 @@ class MediaZip(MediaSource):
         try:
             self.archive = zipfile.ZipFile(file)
         except zipfile.BadZipFile as error:
-            raise ImportFailed([f"{label}: not a ZIP archive ({error})"]) from error
+            raise ImportFailed([_whole(label, "media", f"not a ZIP archive ({error})")]) from error
         self.members = {
             str(PurePosixPath(info.filename)): info
             for info in self.archive.infolist()
@@ -140,7 +170,7 @@ def media_source_open(path: Path, *, max_bytes: int | None = None) -> MediaSourc
         return MediaFolder(path, max_bytes=limit)
     if path.is_file():
         return MediaZip(path, label=path.name, max_bytes=limit)
-    raise ImportFailed([f"{path}: no such folder or ZIP file"])
+    raise ImportFailed([_whole(str(path), "media", "no such folder or ZIP file")])
 
 
 @dataclass
@@ -159,19 +189,21 @@ class Row:
     warnings: list[str]
 
 
+def _whole(source: str, code: str, message: str) -> ImportProblem:
+    """A problem of the input as a whole (no line, no field)."""
+    return ImportProblem(source, None, None, code, message)
+
+
 class _Errors:
-    def __init__(self, file_name: str, cap: int) -> None:
-        self.file_name = file_name
+    def __init__(self, source: str, cap: int) -> None:
+        self.source = source
         self.cap = cap
-        self.items: list[str] = []
+        self.items: list[ImportProblem] = []
         self.more = False
 
-    def add(self, line: int, field_name: str | None, message: str) -> None:
-        where = f"{self.file_name} line {line}"
-        if field_name:
-            where += f", field {field_name}"
+    def add(self, line: int, field_name: str | None, code: str, message: str) -> None:
         if len(self.items) < self.cap:
-            self.items.append(f"{where}: {message}")
+            self.items.append(ImportProblem(self.source, line, field_name, code, message))
         else:
             self.more = True
 
@@ -193,6 +225,7 @@ def _decode(data: bytes, errors: _Errors) -> str | None:
         errors.add(
             line,
             None,
+            "encoding",
             f"not valid UTF-8 (byte 0x{data[error.start]:02x} at column {column}); "
             "save the file as UTF-8 and import again",
         )
@@ -204,16 +237,16 @@ def _csv_records(text: str, errors: _Errors):
     try:
         header = next(reader)
     except StopIteration:
-        errors.add(1, None, "the file is empty; the first line must name the columns")
+        errors.add(1, None, "empty", "the file is empty; the first line must name the columns")
         return
     except csv.Error as error:
-        errors.add(1, None, f"cannot read the header: {error}")
+        errors.add(1, None, "syntax", f"cannot read the header: {error}")
         return
     header = [name.strip() for name in header]
     seen = set()
     for name in header:
         if name in seen:
-            errors.add(1, name, "column appears twice")
+            errors.add(1, name, "duplicate", "column appears twice")
         seen.add(name)
     start = reader.line_num + 1
     while True:
@@ -222,15 +255,14 @@ def _csv_records(text: str, errors: _Errors):
         except StopIteration:
             return
         except csv.Error as error:
-            errors.add(reader.line_num, None, f"cannot read this line as CSV: {error}")
+            errors.add(reader.line_num, None, "syntax", f"cannot read this line as CSV: {error}")
             return
         line, start = start, reader.line_num + 1
         if not any(value.strip() for value in values):
             continue
         if len(values) != len(header):
-            errors.add(
-                line, None, f"{len(values)} values, but the header names {len(header)} columns"
-            )
+            found = f"{len(values)} values, but the header names {len(header)} columns"
+            errors.add(line, None, "syntax", found)
             continue
         yield line, dict(zip(header, values, strict=True))
 
@@ -245,12 +277,15 @@ def _jsonl_records(text: str, errors: _Errors):
             errors.add(
                 number,
                 None,
+                "syntax",
                 f"not valid JSON ({error.msg} at column {error.colno}); "
                 "each line must be one complete JSON object",
             )
             continue
         if not isinstance(record, dict):
-            errors.add(number, None, 'each line must be a JSON object, like {"group": ...}')
+            errors.add(
+                number, None, "syntax", 'each line must be a JSON object, like {"group": ...}'
+            )
             continue
         yield number, record
 
@@ -290,11 +325,11 @@ def _parse_expected(value) -> tuple[float, float] | None:
 
 
 class _Importer:
-    def __init__(self, *, study: Study, file_name: str, media: MediaSource | None) -> None:
+    def __init__(self, *, study: Study, source: str, media: MediaSource | None) -> None:
         self.study = study
-        self.file_name = file_name
+        self.source = source
         self.media = media
-        self.errors = _Errors(file_name, settings.BLINDRATE_IMPORT_MAX_ERRORS)
+        self.errors = _Errors(source, settings.BLINDRATE_IMPORT_MAX_ERRORS)
         self.groups = {g.key: g for g in study.groups.order_by("id")}
         self.briefs = set(study.briefs.values_list("key", flat=True))
         self.existing_ids = set(
@@ -305,31 +340,44 @@ class _Importer:
         self.rows: list[Row] = []
 
     def run(self, data: bytes) -> list[Row]:
-        suffix = Path(self.file_name).suffix.lower()
+        """The rows of a CSV or JSONL file, checked."""
+        suffix = Path(self.source).suffix.lower()
         if suffix not in {".csv", ".jsonl", ".ndjson"}:
-            raise ImportFailed([f"{self.file_name}: unsupported file type; use .csv or .jsonl"])
-        if not self.groups:
-            raise ImportFailed([f"{self.file_name}: the study has no groups yet; add them first"])
-        text = _decode(data, self.errors)
-        if text is not None:
-            records = (
-                _csv_records(text, self.errors)
-                if suffix == ".csv"
-                else _jsonl_records(text, self.errors)
+            raise ImportFailed(
+                [_whole(self.source, "file_type", "unsupported file type; use .csv or .jsonl")]
             )
-            count = 0
-            for line, record in records:
-                count += 1
-                if count > MAX_ROWS:
-                    self.errors.add(line, None, f"more than {MAX_ROWS} rows; split the file")
-                    break
-                self._row(line, record)
-                if self.errors.full:
-                    break
-            if count == 0 and not self.errors.items:
-                self.errors.add(1, None, "no samples in the file")
+        self._assert_groups()
+        text = _decode(data, self.errors)
+        if text is None:
+            self.errors.raise_if_any()
+        reader = _csv_records if suffix == ".csv" else _jsonl_records
+        return self.check(reader(text, self.errors))
+
+    def check(self, records: Iterable[tuple[int, dict]]) -> list[Row]:
+        """Check (line or item number, record) pairs; the rows, or ImportFailed with every
+        problem (up to the cap)."""
+        self._assert_groups()
+        count = 0
+        for line, record in records:
+            count += 1
+            if count > MAX_ROWS:
+                self.errors.add(
+                    line, None, "too_many", f"more than {MAX_ROWS} rows; split the file"
+                )
+                break
+            self._row(line, record)
+            if self.errors.full:
+                break
+        if count == 0 and not self.errors.items:
+            self.errors.add(1, None, "empty", "no samples in the file")
         self.errors.raise_if_any()
         return self.rows
+
+    def _assert_groups(self) -> None:
+        if not self.groups:
+            raise ImportFailed(
+                [_whole(self.source, "no_groups", "the study has no groups yet; add them first")]
+            )
 
     def _row(self, line: int, record: dict) -> None:
         add = self.errors.add
@@ -339,17 +387,17 @@ class _Importer:
             if name not in BASE_COLUMNS and not str(name).startswith("meta_")
         ]
         for name in unknown:
-            add(line, name, f"unknown column (known: {', '.join(BASE_COLUMNS)}, meta_*)")
+            add(line, name, "unknown", f"unknown column (known: {', '.join(BASE_COLUMNS)}, meta_*)")
         failed = bool(unknown)
 
         group_key = _as_text(record.get("group")).strip()
         group = self.groups.get(group_key)
         if not group_key:
-            add(line, "group", "missing; every sample needs a group")
+            add(line, "group", "missing", "missing; every sample needs a group")
             failed = True
         elif group is None:
             known = ", ".join(self.groups)
-            add(line, "group", f"unknown group '{group_key}' (known: {known})")
+            add(line, "group", "unknown", f"unknown group '{group_key}' (known: {known})")
             failed = True
 
         text = _as_text(record.get("text"))
@@ -357,21 +405,31 @@ class _Importer:
         kind = _as_text(record.get("kind")).strip().lower()
         media = None
         if kind and kind not in Sample.Kind.values:
-            add(line, "kind", f"unknown kind '{kind}' (known: {', '.join(Sample.Kind.values)})")
+            add(
+                line,
+                "kind",
+                "unknown",
+                f"unknown kind '{kind}' (known: {', '.join(Sample.Kind.values)})",
+            )
             failed = True
             kind = ""
         if text.strip() and file_name:
-            add(line, "file", "give either text or a file, not both")
+            add(line, "file", "conflict", "give either text or a file, not both")
             failed = True
         elif not text.strip() and not file_name:
-            add(line, "text", "missing; a sample needs text or a file")
+            add(line, "text", "missing", "missing; a sample needs text or a file")
             failed = True
         elif text.strip():
             if kind and kind != Sample.Kind.TEXT:
-                add(line, "kind", f"is '{kind}' but the sample has text and no file")
+                add(line, "kind", "conflict", f"is '{kind}' but the sample has text and no file")
                 failed = True
             if len(text) > MAX_TEXT_CHARS:
-                add(line, "text", f"{len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+                add(
+                    line,
+                    "text",
+                    "too_long",
+                    f"{len(text)} characters; the limit is {MAX_TEXT_CHARS}",
+                )
                 failed = True
             kind = Sample.Kind.TEXT
         else:
@@ -379,33 +437,43 @@ class _Importer:
             if media is None:
                 failed = True
             elif kind and kind != media.kind:
-                add(line, "kind", f"is '{kind}' but '{file_name}' holds {media.kind}")
+                add(line, "kind", "conflict", f"is '{kind}' but '{file_name}' holds {media.kind}")
                 failed = True
             else:
                 kind = media.kind
 
         brief_key = _as_text(record.get("brief")).strip() or None
         if brief_key and not BRIEF_KEY.fullmatch(brief_key):
-            add(line, "brief", f"'{brief_key}' is not a key (up to 80 letters, digits, - or _)")
+            add(
+                line,
+                "brief",
+                "invalid",
+                f"'{brief_key}' is not a key (up to 80 letters, digits, - or _)",
+            )
             failed = True
 
         external_id = _as_text(record.get("id")).strip()
         if len(external_id) > MAX_ID_CHARS:
-            add(line, "id", f"longer than {MAX_ID_CHARS} characters")
+            add(line, "id", "too_long", f"longer than {MAX_ID_CHARS} characters")
             failed = True
         elif external_id in self.existing_ids:
-            add(line, "id", f"duplicate id '{external_id}' (already in the study)")
+            add(line, "id", "duplicate", DUPLICATE_IN_STUDY.format(id=external_id))
             failed = True
         elif external_id in self.ids_in_file:
             first = self.ids_in_file[external_id]
-            add(line, "id", f"duplicate id '{external_id}' (also on line {first})")
+            add(line, "id", "duplicate", f"duplicate id '{external_id}' (also on line {first})")
             failed = True
         elif external_id:
             self.ids_in_file[external_id] = line
 
         attention = _parse_bool(record.get("attention"))
         if attention is None:
-            add(line, "attention", f"'{_as_text(record.get('attention'))}' is not true or false")
+            add(
+                line,
+                "attention",
+                "invalid",
+                f"'{_as_text(record.get('attention'))}' is not true or false",
+            )
             failed = True
         expected = None
         raw_expected = record.get("expected")
@@ -425,10 +493,15 @@ class _Importer:
                 elif not attention:
                     problem = "is only for attention checks; set attention to true"
             if problem:
-                add(line, "expected", problem)
+                add(line, "expected", "invalid", problem)
                 failed = True
         elif attention:
-            add(line, "expected", "an attention check needs its expected score range, e.g. 1-3")
+            add(
+                line,
+                "expected",
+                "missing",
+                "an attention check needs its expected score range, e.g. 1-3",
+            )
             failed = True
 
         metadata = {
@@ -466,15 +539,17 @@ class _Importer:
 
     def _media(self, line: int, file_name: str) -> CleanMedia | None:
         if self.media is None:
-            self.errors.add(line, "file", f"'{file_name}' needs a media folder or ZIP (--media)")
+            self.errors.add(
+                line, "file", "media", f"'{file_name}' needs a media folder or ZIP (--media)"
+            )
             return None
         try:
             data = self.media.read(file_name)
             return clean_media(data, max_bytes=self.media.max_bytes)
         except KeyError:
-            self.errors.add(line, "file", f"'{file_name}' is not in {self.media.label}")
+            self.errors.add(line, "file", "media", f"'{file_name}' is not in {self.media.label}")
         except MediaError as error:
-            self.errors.add(line, "file", f"'{file_name}': {error}")
+            self.errors.add(line, "file", "media", f"'{file_name}': {error}")
         return None
 
 
@@ -483,7 +558,23 @@ def samples_import(
 ) -> ImportReport:
     """Check every row of a CSV or JSONL file; store all of them, or none and say why."""
     study_assert_editable(study=study, what="its samples")
-    rows = _Importer(study=study, file_name=file_name, media=media).run(data)
+    rows = _Importer(study=study, source=file_name, media=media).run(data)
+    return _import_rows(study, rows, file_name)
+
+
+def samples_import_records(
+    *, study: Study, source: str, records: list[dict], media: MediaSource | None = None
+) -> ImportReport:
+    """The same for records already parsed (the API's JSON items): each record is what a
+    line of a JSONL file holds; a problem's `line` is the record's number, from 1."""
+    study_assert_editable(study=study, what="its samples")
+    importer = _Importer(study=study, source=source, media=media)
+    rows = importer.check(enumerate(records, start=1))
+    return _import_rows(study, rows, source)
+
+
+def _import_rows(study: Study, rows: list[Row], source: str) -> ImportReport:
+    """Store checked rows and their media in one transaction: all of them, or none."""
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -497,22 +588,19 @@ def samples_import(
                 ).values_list("external_id", flat=True)
             )
             if taken:
-                raise ImportFailed(
-                    [
-                        f"{file_name} line {row.line}, field id: duplicate id "
-                        f"'{row.external_id}' (already in the study)"
-                        for row in rows
-                        if row.external_id in taken
-                    ]
-                )
-            return _store(locked, rows, file_name, stored)
+                raise ImportFailed([
+                    ImportProblem(source, row.line, "id", "duplicate",
+                                  DUPLICATE_IN_STUDY.format(id=row.external_id))
+                    for row in rows if row.external_id in taken
+                ])  # fmt: skip
+            return _store(locked, rows, source, stored)
     except BaseException:
         for name in stored:
             media_delete(name)
         raise
 
 
-def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> ImportReport:
+def _store(study: Study, rows: list[Row], source: str, stored: list[str]) -> ImportReport:
     report = ImportReport()
     briefs = {b.key: b for b in study.briefs.all()}
     for row in rows:
@@ -545,21 +633,23 @@ def _store(study: Study, rows: list[Row], file_name: str, stored: list[str]) -> 
                 name = media_write(sample_media_path(sample, f"x.{row.media.extension}"),
                                    row.media.data)  # fmt: skip
             except MediaUnwritable as error:
-                raise MediaNotStored(file_name, row.line, error.cause) from error
+                raise MediaNotStored(source, row.line, error.cause) from error
             stored.append(name)
             sample.media.name = name
             sample.media_type = row.media.mime
         samples.append(sample)
         for warning in row.warnings:
-            report.warnings.append(f"{file_name} line {row.line}: {warning}")
+            report.warnings.append(ImportProblem(source, row.line, None, "blinding", warning))
     Sample.objects.bulk_create(samples, batch_size=500)
     names = {g.id: g.key for g in study.groups.all()}
     for row in rows:
         key = names[row.group_id]
         report.by_group[key] = report.by_group.get(key, 0) + 1
     report.created = len(samples)
-    report.warnings.extend(media_format_warnings(study))
-    report.warnings.extend(brief_warnings(study))
+    report.warnings.extend(
+        ImportProblem("", None, None, "blinding", warning)
+        for warning in media_format_warnings(study) + brief_warnings(study)
+    )
     return report
 
 

@@ -116,6 +116,19 @@ def test_a_duplicate_id_already_in_the_study_is_named(api, draft_study):
 
 
 @pytest.mark.django_db
+def test_error_paths_come_from_the_importers_problems_not_from_their_wording(
+    api, draft_study, monkeypatch
+):
+    monkeypatch.setattr("studies.importing.DUPLICATE_IN_STUDY", "Reworded: {id} exists: x, y")
+    api.post(URL, {"group": "human", "text": "x", "id": "h-1"}, format="json")
+    items = [{"group": "ai", "text": "y"}, {"group": "ai", "text": "z", "id": "h-1"}]
+    response = api.post(URL, items, format="json")
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {"[1].id": ["Reworded: h-1 exists: x, y"]}
+
+
+@pytest.mark.django_db
 def test_a_media_sample_is_uploaded_as_multipart_and_cleaned(api, draft_study):
     upload = io.BytesIO(png_with_exif())
     upload.name = "from-my-camera.png"

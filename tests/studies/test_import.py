@@ -255,6 +255,16 @@ def test_several_errors_in_one_file_are_all_listed(draft_study):
     ]
 
 
+def test_each_problem_is_data_with_its_place_and_a_stable_code(draft_study):
+    with pytest.raises(ImportFailed) as failed:
+        samples_import(study=draft_study, file_name="samples.csv",
+                       data=b"group,text\nrobot,Hi.\nhuman,\n")  # fmt: skip
+    assert [(p.source, p.line, p.field, p.code) for p in failed.value.problems] == [
+        ("samples.csv", 2, "group", "unknown"),
+        ("samples.csv", 3, "text", "missing"),
+    ]
+
+
 def test_a_csv_row_with_too_many_values_is_refused(draft_study):
     errors = failure(draft_study, "samples.csv", "group,text\nhuman,One,two\n")
     assert errors == ["samples.csv line 2: 3 values, but the header names 2 columns"]
@@ -272,8 +282,11 @@ def test_texts_that_give_their_source_away_are_flagged(draft_study):
         'group,text\nai,"As an AI language model, I wrote this poem."\nhuman,Plain words.\n',
     )
     assert report.created == 2
-    assert any("mentions being an AI" in w for w in report.warnings)
-    assert report.warnings[0].startswith("samples.csv line 2: ")
+    first = report.warnings[0]
+    assert (first.source, first.line, first.field, first.code) == ("samples.csv", 2, None,
+                                                                   "blinding")  # fmt: skip
+    assert "mentions being an AI" in first.message
+    assert str(first).startswith("samples.csv line 2: ")
     flagged = Sample.objects.get(group__key="ai")
     assert flagged.source_warnings
     assert Sample.objects.get(group__key="human").source_warnings == []
@@ -288,7 +301,7 @@ def test_media_formats_that_differ_by_group_are_flagged(draft_study):
     report = run_import(
         draft_study, "samples.csv", "group,file\nai,a.jpg\nhuman,h.png\nhuman,h2.png\n", archive
     )
-    assert report.warnings == [
+    assert [str(w) for w in report.warnings] == [
         "image formats differ by group (ai: image/jpeg; human: image/png), so raters could "
         "tell the groups apart; convert them to one format"
     ]
@@ -319,7 +332,7 @@ def test_briefs_that_could_mark_a_group_are_warned_about(draft_study):
         "human,shared,Four.\nai,shared,Five.\ncollaboration,shared,Six.\n"  # fine
         "human,rainy-day,Seven.\nai,rainy-day,Eight.\n",  # "ai" inside a word: fine
     )
-    assert report.warnings == [
+    assert [str(w) for w in report.warnings] == [
         "brief 'ai-prompt': its key names the group 'ai'; rename it, since a brief's title "
         "is shown to raters",
         "brief 'solo' is used by group 'collaboration' only, so what raters see of it marks "
