@@ -25,10 +25,6 @@ def analysis_run_list_visible(*, user) -> QuerySet[AnalysisRun]:
     return AnalysisRun.objects.filter(study__in=study_list_visible(user=user))
 
 
-def analysis_run_latest(*, study: Study) -> AnalysisRun | None:
-    return study.analysis_runs.order_by("-created_at", "-id").first()
-
-
 def analysis_claims(*, study: Study) -> list:
     """The study's claims as the engine's `ClaimSpec`s, in the order they were made."""
     from analysis.engine import ClaimSpec

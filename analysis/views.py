@@ -154,14 +154,18 @@ def run_results_json(request, run_id: int):
 @login_required(login_url=LOGIN_URL)
 def run_plot(request, run_id: int, key: str):
     """A plot as an image (inline), or as a download with `?download=1`."""
-    run = _run(request, run_id)
+    return plot_response(_run(request, run_id), key, download=request.GET.get("download") == "1")
+
+
+def plot_response(run: AnalysisRun, key: str, *, download: bool = False) -> FileResponse:
+    """A run's plot `key` as PNG (the results page's and the API's), or 404."""
     plot = next((p for p in run.plots if p["key"] == key), None)
     if plot is None or not default_storage.exists(plot["file"]):
         raise Http404("No such plot.")
     response = FileResponse(
         default_storage.open(plot["file"], "rb"),
         content_type="image/png",
-        as_attachment=request.GET.get("download") == "1",
+        as_attachment=download,
         filename=f"{run.study.slug}-analysis-{run.pk}-{key}.png",
     )
     response["Cache-Control"] = "private, no-store"

@@ -2,8 +2,7 @@
 renders; every error leaves through `api.errors.exception_handler`."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from analysis import services as analysis_services
 from analysis.models import AnalysisRun
 from analysis.selectors import analysis_run_list_visible
+from analysis.views import plot_response
 from api import examples, serializers
 from api.errors import validation_error
 from api.filters import AnalysisRunFilter, RatingFilter, SampleFilter, StudyFilter
@@ -445,14 +445,4 @@ class AnalysisPlot(ApiView):
         responses={(200, "image/png"): OpenApiTypes.BINARY},
     )
     def get(self, request, run_id: int, key: str):
-        run = _run(request, run_id)
-        plot = next((p for p in run.plots if p["key"] == key), None)
-        if plot is None or not default_storage.exists(plot["file"]):
-            raise Http404("No such plot.")
-        response = FileResponse(
-            default_storage.open(plot["file"], "rb"),
-            content_type="image/png",
-            filename=f"{run.study.slug}-analysis-{run.pk}-{key}.png",
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return plot_response(_run(request, run_id), key)

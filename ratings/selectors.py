@@ -10,23 +10,19 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from ratings.models import Assignment, Participant
+from ratings.models import Assignment
 from ratings.services import items_for
 from studies import design
 from studies.models import Sample, Study
 from studies.text_render import render_markdown
 
 
-def studies_for_raters():
-    """Studies as the rater's pages need them: without the pre-registration document,
-    which is large (a hash per sample) and never shown to raters."""
-    return Study.objects.defer("frozen_design")
-
-
 def study_for_raters(slug: str) -> Study:
-    """The study of a rater page (as `studies_for_raters`), or 404. A draft is a 404 like
-    a slug that does not exist: its title, even its existence, is not for raters yet."""
-    study = studies_for_raters().filter(slug=slug).exclude(status=Study.Status.DRAFT).first()
+    """The study of a rater page, or 404; without the pre-registration document, which is
+    large (a hash per sample) and never shown to raters. A draft is a 404 like a slug that
+    does not exist: its title, even its existence, is not for raters yet."""
+    studies = Study.objects.defer("frozen_design").exclude(status=Study.Status.DRAFT)
+    study = studies.filter(slug=slug).first()
     if study is None:
         raise Http404("No such study.")
     return study
@@ -40,7 +36,6 @@ def rater_item(
     *,
     assignment: Assignment,
     study: Study,
-    participant: Participant,
     errors: dict | None = None,
     values=None,
 ) -> dict:

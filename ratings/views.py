@@ -115,9 +115,7 @@ def welcome(request, slug: str):
 
 
 def _rate_page(request, study, participant, assignment, *, errors=None, values=None, status=200):
-    context = selectors.rater_item(
-        assignment=assignment, study=study, participant=participant, errors=errors, values=values
-    )
+    context = selectors.rater_item(assignment=assignment, study=study, errors=errors, values=values)
     return render(request, "ratings/rate.html", context, status=status)
 
 

@@ -39,6 +39,24 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+class RefusalsShownMixin:
+    """A service's refusal while saving (a frozen design, a bad value, a full media volume)
+    comes back as a message on the form's page, not as an error page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (services.StudyConflict, ValidationError, MediaUnwritable) as error:
+            if isinstance(error, MediaUnwritable):
+                text = MEDIA_UNWRITABLE.format(cause=error.cause)
+            elif isinstance(error, ValidationError):
+                text = _error_text(error)
+            else:
+                text = str(error)
+            self.message_user(request, text, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+
 class FrozenInlineMixin:
     """Inline rows of a study are read-only once its design is frozen."""
 
@@ -83,7 +101,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(RefusalsShownMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["studies/admin.css"]}
 
@@ -165,16 +183,6 @@ class StudyAdmin(admin.ModelAdmin):
         if formset.has_changed():
             services.study_assert_editable(study=study, what="its groups and claims")
         super().save_formset(request, form, formset, change)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (services.StudyConflict, ValidationError, MediaUnwritable) as error:
-            text = _error_text(error) if isinstance(error, ValidationError) else str(error)
-            if isinstance(error, MediaUnwritable):
-                text = MEDIA_UNWRITABLE.format(cause=error.cause)
-            self.message_user(request, text, messages.ERROR)
-            return HttpResponseRedirect(request.path)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         study = self.get_object(request, object_id)
@@ -405,7 +413,7 @@ class GroupKeyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Sample)
-class SampleAdmin(StudyOwnedAdmin):
+class SampleAdmin(RefusalsShownMixin, StudyOwnedAdmin):
     form = SampleForm
     list_display = ["__str__", "study", "group", "brief", "kind", "is_attention_check",
                     "warning_count", "short_preview"]  # fmt: skip
@@ -456,6 +464,13 @@ class SampleAdmin(StudyOwnedAdmin):
             return format_html('<img src="{}" alt="sample image" class="{}">', url, size)
         return format_html('<audio controls preload="none" src="{}"></audio>', url)
 
+    def delete_model(self, request, obj):
+        services.sample_delete(sample=obj)  # the media file goes with the row
+
+    def delete_queryset(self, request, queryset):
+        for sample in queryset.select_related("study"):
+            services.sample_delete(sample=sample)
+
     def save_model(self, request, obj, form, change):
         media = form.clean_media
         services.sample_save(
@@ -464,13 +479,3 @@ class SampleAdmin(StudyOwnedAdmin):
             media_extension=media.extension if media else "",
             media_type=media.mime if media else "",
         )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (services.StudyConflict, ValidationError, MediaUnwritable) as error:
-            text = _error_text(error) if isinstance(error, ValidationError) else str(error)
-            if isinstance(error, MediaUnwritable):
-                text = MEDIA_UNWRITABLE.format(cause=error.cause)
-            self.message_user(request, text, messages.ERROR)
-            return HttpResponseRedirect(request.path)

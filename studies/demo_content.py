@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-GROUP_KEYS = ("human", "ai", "collaboration")
-
 BRIEFS: tuple[dict, ...] = (
     {
         "key": "lighthouse-story",

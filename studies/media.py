@@ -163,14 +163,6 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _AVIF_BRANDS = {b"avif", b"avis"}
 
 
-def _ftyp_brands(data: bytes) -> set[bytes]:
-    size = int.from_bytes(data[0:4], "big")
-    body = data[8 : min(size, len(data), 256)]
-    brands = {body[0:4]}
-    brands.update(body[i : i + 4] for i in range(8, len(body) - 3, 4))
-    return brands
-
-
 def _is_heif_brand(data: bytes) -> bool:
     major = data[8:12]
     return major in _HEIF_BRANDS or major in _AVIF_BRANDS

@@ -170,11 +170,14 @@ def brief_create(
     return brief
 
 
+@transaction.atomic
 def sample_delete(*, sample: Sample) -> None:
+    """Delete a draft study's sample; its media file goes once the deletion is committed."""
     study_assert_editable(study=sample.study, what="its samples")
-    if sample.media:
-        sample.media.delete(save=False)
+    media = sample.media.name if sample.media else None
     sample.delete()
+    if media:
+        transaction.on_commit(lambda: media_delete(media))
 
 
 @transaction.atomic

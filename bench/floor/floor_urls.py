@@ -29,8 +29,7 @@ def floor(request):
         sample = Sample(kind="text", text="Sample 1 of a load test: a short poem about the sea.")
         assignment = Assignment(token="0" * 32, position=3)
         assignment.sample = sample
-        _CONTEXT.update(selectors.rater_item(assignment=assignment, study=study,
-                                             participant=None))  # fmt: skip
+        _CONTEXT.update(selectors.rater_item(assignment=assignment, study=study))
     score = request.POST.get("quality", "1")
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::int", [int(score) if score.isdigit() else 1])

@@ -229,3 +229,29 @@ def test_the_participant_page_hides_the_cookie_key_and_the_seed(logged_in, draft
     assert detail.status_code == 200 and "PID-7" in html and rater.pseudonym in html
     assert "cookie-key-XYZ42" not in html
     assert "987654321987" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_samples_in_the_admin_removes_their_media_files(
+    logged_in, draft_study, media_root
+):
+    from studies.importing import MediaZip, samples_import
+    from tests.studies.test_import import png_bytes, zipped
+
+    archive = MediaZip(zipped({f"p{i}.png": png_bytes((i, 9, 9)) for i in range(3)}),
+                       label="m.zip", max_bytes=10**6)  # fmt: skip
+    rows = "group,file\nhuman,p0.png\nai,p1.png\ncollaboration,p2.png\n"
+    samples_import(study=draft_study, file_name="s.csv", data=rows.encode(), media=archive)
+    one, *rest = Sample.objects.order_by("pk")
+    files = {s.pk: media_root / s.media.name for s in (one, *rest)}
+    assert all(path.exists() for path in files.values())
+
+    page = logged_in.post(reverse("admin:studies_sample_delete", args=[one.pk]), {"post": "yes"})
+    assert page.status_code == 302
+    assert not files[one.pk].exists() and files[rest[0].pk].exists()
+
+    bulk = {"action": "delete_selected", "post": "yes",
+            "_selected_action": [str(s.pk) for s in rest]}  # fmt: skip
+    assert logged_in.post(reverse("admin:studies_sample_changelist"), bulk).status_code == 302
+    assert not Sample.objects.exists()
+    assert not any(path.exists() for path in files.values())
