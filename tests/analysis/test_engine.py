@@ -1,7 +1,6 @@
 """The analysis engine: the results document of DESIGN §5 from arrays of ratings."""
 
 import json
-import time
 import tracemalloc
 
 import numpy as np
@@ -475,19 +474,16 @@ def test_malformed_and_unknown_claims_get_reasons():
 
 
 def test_a_hundred_thousand_ratings_take_seconds():
-    """The performance budget (1M ratings < 60 s, < 2 GB on 2 cores) at a tenth of the size,
-    on the linear-time model path a million ratings take ("moments"): 100k ratings in a few
-    seconds (bound 20 s, for a busy shared machine) and under 400 MB of NumPy allocations.
-    A Python loop over ratings or a quadratic step would miss both by far."""
+    """The memory budget (1M ratings < 2 GB) at a tenth of the size, on the linear-time
+    model path a million ratings take ("moments"): 100k ratings under 400 MB of NumPy
+    allocations, which a per-rating matrix would miss by far. The time budget is
+    bench/analysis_scale.py's: a unit test asserts no wall-clock time."""
     frame = simulate(16, participants=1000, samples_per_group=5000, per_group=33, means=SEED_MEANS)
     assert frame.score.size == 99_000
     tracemalloc.start()
-    started = time.perf_counter()
     doc = run(frame, SEED_CLAIMS, group_order=ORDER, model_method="moments")
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert doc["n_ratings"] == 99_000
     assert doc["model"]["method"] == "moments"
-    assert elapsed < 20
     assert peak < 400 * 2**20

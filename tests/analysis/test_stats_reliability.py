@@ -1,7 +1,6 @@
 """Krippendorff's alpha (Krippendorff 2011; fast-krippendorff's suite) and ICC(A,1)
 (pingouin / McGraw & Wong 1996)."""
 
-import time
 import tracemalloc
 
 import numpy as np
@@ -78,7 +77,7 @@ def test_alpha_scales_to_a_million_sparse_ratings():
     """krippendorff_alpha_3coders_15units.json replicated R times as disjoint units (with new
     coders): from the definition, alpha_R = 1 - (1 - alpha)(n - 1/R)/(n - 1) with n pairable
     values per copy, since within-unit disagreement scales by R and all-pairs disagreement by
-    R^2. ~1M values in 50k+ units: seconds and well under 2 GB, no units x coders matrix."""
+    R^2. ~1M values in 50k+ units, well under 2 GB: no units x coders matrix."""
     ref = reference("krippendorff_alpha_3coders_15units.json")
     units, values = long_form(ref["data"]["reliability_data"])
     copies = 1_000_000 // units.size + 1
@@ -88,14 +87,11 @@ def test_alpha_scales_to_a_million_sparse_ratings():
     alpha = ref["expected"]["alpha_interval"]
     expected = 1 - (1 - alpha) * (n - 1 / copies) / (n - 1)
     tracemalloc.start()
-    started = time.perf_counter()
     res = krippendorff_alpha(big_units, big_values, level="interval")
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert big_values.size >= 1_000_000 and res.n_units >= 50_000
     assert res.value == pytest.approx(expected, abs=ref["tolerance"]["abs"])
-    assert elapsed < 10
     assert peak < 400 * 2**20
 
 

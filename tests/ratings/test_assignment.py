@@ -68,16 +68,24 @@ def test_the_least_rated_samples_are_served_first_and_none_beyond_its_target(stu
 
 
 def test_a_participants_order_is_a_seeded_shuffle(study):
-    orders = []
-    for seed in (7, 7, 8):
+    """The order of groups is drawn from the participant's seed: the same seed gives the
+    same order, and seeds differ in their orders (no shuffle at all would give one)."""
+
+    def order_of(seed: int) -> tuple:
         participant = join(study)
         Participant.objects.filter(pk=participant.pk).update(seed=seed)
         first = services.assignment_next(participant=participant)
-        orders.append(first.sample_id)
+        order = tuple(Participant.objects.get(pk=participant.pk).group_order)
         first.delete()
         Participant.objects.filter(pk=participant.pk).delete()
         services.sample_loads_recount(study=study)  # rows deleted by hand: slots back
-    assert orders[0] == orders[1]
+        return order
+
+    assert order_of(7) == order_of(7)
+    orders = {order_of(seed) for seed in range(1, 9)}
+    assert len(orders) > 1, "every seed gave the same order: no shuffle"
+    groups = set(study.groups.values_list("pk", flat=True))
+    assert all(set(order) == groups for order in orders)
 
 
 def test_an_expired_lease_returns_its_sample_to_the_pool(researcher):
