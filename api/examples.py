@@ -326,7 +326,7 @@ analysis_detail_response = OpenApiExample(
         ],
         "input_counts": {"ratings": 960, "participants": 60, "samples": 48},
         "input_sha256": "56e06556760de6711860aeb28e4cb6bfddc51df427c2a7f5f6332920dd2e812d",
-        "engine_version": "1.0.0",
+        "engine_version": "1.1.0",
     },
     response_only=True,
 )

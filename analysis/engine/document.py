@@ -114,7 +114,13 @@ def analyze(
     guessed = regular & (cols["guess"] != "")
     if np.any(guessed):
         doc["detection"] = _detection(
-            np.array(keys)[group_code[guessed]], cols["guess"][guessed], keys
+            np.array(keys)[group_code[guessed]],
+            cols["guess"][guessed],
+            keys,
+            participant=participant[guessed],
+            names=names,
+            sample=sample[guessed],
+            alpha=alpha,
         )
     if fit is not None:
         notes.extend(f"model: {note}" for note in fit.notes)

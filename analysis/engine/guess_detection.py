@@ -1,25 +1,132 @@
-"""The `detection` section: whether raters' guesses of each sample's group beat chance."""
+"""The `detection` section: whether raters' guesses of each sample's group beat chance,
+judged with the crossing of raters and samples respected (`analysis.stats.detection`)."""
+
+import numpy as np
 
 from analysis.engine.parameters import CI_LEVEL
 from analysis.engine.reasons import _obj
 from analysis.stats import detection
 
+TEST = (
+    "one-sided t test of accuracy > chance on min(raters, samples) - 1 df, with a two-way "
+    "(rater and sample) cluster-robust variance; p_binomial_naive and ci95_binomial_naive "
+    "come from an exact binomial test that treats guesses as independent, for comparison only"
+)
+METHOD = "two_way_cluster_robust"
+CORRECTION = "log-linear (Hautus 1995): H = (hits + 0.5) / (signal + 1), likewise F"
 
-def _detection(true, guessed, keys) -> dict:
-    d = detection.detection_summary(true, guessed, keys, level=CI_LEVEL)
 
-    def chance(b: detection.BinomialResult) -> dict:
-        return _obj(
-            {"p0": b.p0, "p": b.p, "ci95": [b.ci_low, b.ci_high]}, b.reason or "not computable"
+def _interval(e) -> list[float]:
+    return [e.ci_low, e.ci_high]
+
+
+def _chance(test: detection.ChanceTest, alpha: float) -> dict:
+    naive = test.naive
+    better = None if not np.isfinite(test.p) else bool(test.p < alpha)
+    return _obj(
+        {
+            "p0": test.p0,
+            "p": test.p,
+            "ci95": [test.ci_low, test.ci_high],
+            "better_than_chance": better,
+            "p_binomial_naive": naive.p,
+            "ci95_binomial_naive": list(test.naive_ci),
+        },
+        test.reason or "not computable",
+        p_binomial_naive=naive.reason,
+        ci95_binomial_naive=naive.reason,
+    )
+
+
+def _estimate(e: detection.CrossedEstimate) -> dict:
+    return _obj(
+        {"estimate": e.estimate, "se": e.se, "ci95": _interval(e)}, e.reason or "not computable"
+    )
+
+
+def _per_rater(d: detection.Detection, names: np.ndarray) -> list[dict]:
+    r = d.per_rater
+    rows = []
+    for i, code in enumerate(r.labels.tolist()):
+        if not r.n[i]:
+            continue
+        sdt_missing = (
+            detection.NO_SIGNAL_TRIALS if not r.sdt.signal_trials[i] else detection.NO_NOISE_TRIALS
         )
+        rows.append(
+            _obj(
+                {
+                    "participant": str(names[code]),
+                    "n": int(r.n[i]),
+                    "correct": int(r.correct[i]),
+                    "accuracy": float(r.accuracy[i]),
+                    "hits": int(r.sdt.hits[i]),
+                    "signal_trials": int(r.sdt.signal_trials[i]),
+                    "false_alarms": int(r.sdt.false_alarms[i]),
+                    "noise_trials": int(r.sdt.noise_trials[i]),
+                    "d_prime": float(r.sdt.d_prime[i]),
+                    "c": float(r.sdt.c[i]),
+                },
+                d.sdt_reason or sdt_missing,
+            )
+        )
+    return rows
 
+
+def _signal_detection(d: detection.Detection) -> dict:
+    fields = {
+        "signal": list(detection.SIGNAL_GROUPS),
+        "noise": list(detection.NOISE_GROUPS),
+        "correction": CORRECTION,
+        "n": d.sdt_n,
+    }
+    if d.sdt is None:
+        return _obj({**fields, "d_prime": None, "c": None}, d.sdt_reason)
+    counts = d.sdt.counts
+    return _obj(
+        {
+            **fields,
+            "hits": int(counts.hits),
+            "signal_trials": int(counts.signal_trials),
+            "false_alarms": int(counts.false_alarms),
+            "noise_trials": int(counts.noise_trials),
+            "hit_rate": float(counts.hit_rate),
+            "false_alarm_rate": float(counts.false_alarm_rate),
+            "d_prime": _estimate(d.sdt.d_prime),
+            "c": _estimate(d.sdt.c),
+        },
+        d.sdt.reason or "not computable",
+    )
+
+
+def _detection(true, guessed, keys, *, participant, names, sample, alpha: float) -> dict:
+    """The section for guesses `guessed` of samples whose group is `true`; `participant`
+    holds codes into `names`, `sample` any sample codes."""
+    d = detection.detection_summary(
+        true, guessed, keys, rater=participant, sample=sample, level=CI_LEVEL
+    )
     return {
         "n": d.n,
         "correct": d.correct,
-        "accuracy": d.accuracy,
-        "test": "exact binomial, one-sided (accuracy > chance); guesses treated as independent",
-        "chance_uniform": chance(d.uniform),
-        "chance_majority": chance(d.majority),
+        "accuracy": d.accuracy.estimate,
+        "n_participants": d.n_raters,
+        "n_samples": d.n_samples,
+        "method": METHOD,
+        "test": TEST,
+        "accuracy_ci95": _obj(
+            {"se": d.accuracy.se, "df": d.accuracy.df, "ci95": _interval(d.accuracy)},
+            d.accuracy.reason or "not computable",
+        ),
+        "chance_uniform": _chance(d.uniform, alpha),
+        "chance_majority": _chance(d.majority, alpha),
         "confusion": d.confusion,
-        "per_group_accuracy": _obj(dict(d.per_group_accuracy), "no guesses for this group"),
+        "per_group_accuracy": _obj(
+            {g: e.estimate for g, e in d.per_group.items()}, "no guesses for this group"
+        ),
+        "per_group": {
+            g: {"n": int(np.count_nonzero(np.asarray(true) == g)), **_estimate(e)}
+            for g, e in d.per_group.items()
+        },
+        "signal_detection": _signal_detection(d),
+        "per_participant": _per_rater(d, names),
     }

@@ -334,8 +334,9 @@ def test_attention_checks_count_only_for_rater_quality():
 
 
 def test_detection_reports_accuracy_and_the_confusion_matrix():
-    """DESIGN §4 detection: accuracy against chance and {true: {guessed: count}}; the binomial
-    p of 4 of 6 right at 1/3 is R's binom.test(4, 6, 1/3, "greater") = P(X >= 4)."""
+    """DESIGN §4 detection: accuracy against chance and {true: {guessed: count}}, with the
+    test that respects raters and samples under `p` and `ci95`; the binomial p, labelled
+    naive, of 4 of 5 right at 1/3 is R's binom.test(4, 5, 1/3, "greater") = P(X >= 4)."""
     frame = frame_of(
         ["a", "a", "b", "b", "c", "c"],
         ["s1", "s2", "s1", "s3", "s2", "s3"],
@@ -349,7 +350,21 @@ def test_detection_reports_accuracy_and_the_confusion_matrix():
     assert det["confusion"]["ai"] == {"human": 1, "ai": 1, "collaboration": 0}
     from scipy.stats import binom
 
-    assert det["chance_uniform"]["p"] == pytest.approx(binom.sf(3, 5, 1 / 3), rel=1e-12)
+    uniform = det["chance_uniform"]
+    assert uniform["p_binomial_naive"] == pytest.approx(binom.sf(3, 5, 1 / 3), rel=1e-12)
+    assert set(uniform) >= {"p0", "p", "ci95", "p_binomial_naive", "ci95_binomial_naive"}
+    assert uniform["p"] is not None and uniform["p"] != uniform["p_binomial_naive"]
+    assert uniform["ci95"] == det["accuracy_ci95"]["ci95"]
+    assert "cluster" in det["test"] and "naive" in det["test"]
+    assert det["method"] == "two_way_cluster_robust"
+    # "AI involved or not": hits on b's collaboration and c's ai sample, none of 2 humans.
+    sdt = det["signal_detection"]
+    assert (sdt["hits"], sdt["signal_trials"], sdt["false_alarms"], sdt["noise_trials"]) == (
+        2, 3, 0, 2,
+    )  # fmt: skip
+    assert [p["participant"] for p in det["per_participant"]] == ["a", "b", "c"]
+    assert det["per_participant"][0]["d_prime"] is not None  # a guessed human and ai samples
+    assert det["per_participant"][2]["reasons"]["d_prime"]  # c guessed no human sample
     assert "detection" not in run(simulate(9, participants=4, samples_per_group=3, per_group=1,
                                            means=SEED_MEANS))  # fmt: skip
 
