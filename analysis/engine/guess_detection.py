@@ -45,31 +45,32 @@ def _estimate(e: detection.CrossedEstimate) -> dict:
 
 
 def _per_rater(d: detection.Detection, names: np.ndarray) -> list[dict]:
-    r = d.per_rater
+    r, sdt = d.per_rater, d.per_rater.sdt
+    columns = zip(
+        r.labels.tolist(), r.n.tolist(), r.correct.tolist(), r.accuracy.tolist(),
+        sdt.hits.tolist(), sdt.signal_trials.tolist(), sdt.false_alarms.tolist(),
+        sdt.noise_trials.tolist(), sdt.d_prime.tolist(), sdt.c.tolist(), strict=True,
+    )  # fmt: skip
     rows = []
-    for i, code in enumerate(r.labels.tolist()):
-        if not r.n[i]:
+    for code, n, correct, accuracy, hits, signal, false_alarms, noise, d_prime, c in columns:
+        if not n:
             continue
-        sdt_missing = (
-            detection.NO_SIGNAL_TRIALS if not r.sdt.signal_trials[i] else detection.NO_NOISE_TRIALS
+        missing = d.sdt_reason or (
+            detection.NO_SIGNAL_TRIALS if not signal else detection.NO_NOISE_TRIALS
         )
-        rows.append(
-            _obj(
-                {
-                    "participant": str(names[code]),
-                    "n": int(r.n[i]),
-                    "correct": int(r.correct[i]),
-                    "accuracy": float(r.accuracy[i]),
-                    "hits": int(r.sdt.hits[i]),
-                    "signal_trials": int(r.sdt.signal_trials[i]),
-                    "false_alarms": int(r.sdt.false_alarms[i]),
-                    "noise_trials": int(r.sdt.noise_trials[i]),
-                    "d_prime": float(r.sdt.d_prime[i]),
-                    "c": float(r.sdt.c[i]),
-                },
-                d.sdt_reason or sdt_missing,
-            )
-        )
+        row = {
+            "participant": str(names[code]),
+            "n": int(n),
+            "correct": int(correct),
+            "accuracy": accuracy,
+            "hits": int(hits),
+            "signal_trials": int(signal),
+            "false_alarms": int(false_alarms),
+            "noise_trials": int(noise),
+            "d_prime": d_prime,
+            "c": c,
+        }
+        rows.append(_obj(row, missing))
     return rows
 
 

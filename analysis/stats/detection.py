@@ -121,29 +121,24 @@ class CrossedEstimate:
     reason: str | None = None
 
 
+def _present(codes: np.ndarray) -> int:
+    return int(np.count_nonzero(np.bincount(codes))) if codes.size else 0
+
+
 def crossed_variance(influence: np.ndarray, rater: np.ndarray, sample: np.ndarray) -> float:
     """The two-way cluster-robust variance of a statistic whose influence values (one per
-    guess) are `influence`; `rater` and `sample` are integer codes from 0. See the module
-    docstring."""
+    guess) are `influence`; `rater` and `sample` are non-negative integer codes (gaps
+    allowed). See the module docstring."""
     u = np.asarray(influence, dtype=float)
     n = u.size
-    n_raters = int(rater.max()) + 1 if n else 0
-    n_samples = int(sample.max()) + 1 if n else 0
-    present_r = np.bincount(rater, minlength=n_raters) > 0
-    present_s = np.bincount(sample, minlength=n_samples) > 0
-    r, c = int(present_r.sum()), int(present_s.sum())
+    r, c = _present(rater), _present(sample)
     if n < 2 or r < 2 or c < 2:
         return NAN
-    by_rater = float(np.sum(np.bincount(rater, weights=u, minlength=n_raters) ** 2))
-    by_sample = float(np.sum(np.bincount(sample, weights=u, minlength=n_samples) ** 2))
-    by_rater, by_sample = by_rater * r / (r - 1), by_sample * c / (c - 1)
+    by_rater = float(np.sum(np.bincount(rater, weights=u) ** 2)) * r / (r - 1)
+    by_sample = float(np.sum(np.bincount(sample, weights=u) ** 2)) * c / (c - 1)
     by_guess = float(np.sum(u**2)) * n / (n - 1)
     variance = by_rater + by_sample - by_guess
     return variance if variance > 0 else max(by_rater, by_sample, by_guess)
-
-
-def _clusters(rater: np.ndarray, sample: np.ndarray) -> int:
-    return min(np.unique(rater).size, np.unique(sample).size)
 
 
 def _estimate(
@@ -157,7 +152,7 @@ def _estimate(
 ) -> CrossedEstimate:
     if influence.size == 0:
         return CrossedEstimate(NAN, NAN, NAN, NAN, NAN, NO_GUESSES)
-    df = float(_clusters(rater, sample) - 1)
+    df = float(min(_present(rater), _present(sample)) - 1)
     if df < 1:
         return CrossedEstimate(value, NAN, NAN, NAN, NAN, ONE_CLUSTER)
     se = float(np.sqrt(crossed_variance(influence, rater, sample)))
@@ -311,18 +306,14 @@ class Detection:
     sdt_n: int
 
 
-def _confusion(true: np.ndarray, guessed: np.ndarray, groups: Sequence[str]):
-    true_values, true_inv = np.unique(true, return_inverse=True)
-    guess_values, guess_inv = np.unique(guessed, return_inverse=True)
-    labels = list(groups) + sorted(set(guess_values.tolist()) - set(groups))
-    index = {label: i for i, label in enumerate(labels)}
-    rows = np.array([index.get(v, -1) for v in true_values.tolist()], dtype=int)[true_inv.ravel()]
-    cols = np.array([index[v] for v in guess_values.tolist()], dtype=int)[guess_inv.ravel()]
-    cells = np.zeros((len(labels), len(labels)), dtype=int)
-    known = rows >= 0
-    np.add.at(cells, (rows[known], cols[known]), 1)
-    confusion = {g: {label: int(cells[index[g], index[label]]) for label in labels} for g in groups}
-    return confusion, cells[: len(groups)].sum(axis=1)
+def _codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, codes): non-negative integers are their own codes (gaps allowed, labels
+    0..max), anything else is coded in sorted order."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and (values.size == 0 or values.min() >= 0):
+        return np.arange(int(values.max()) + 1 if values.size else 0), values.astype(np.intp)
+    labels, codes = np.unique(values, return_inverse=True)
+    return labels, codes.ravel()
 
 
 def detection_summary(
@@ -336,28 +327,34 @@ def detection_summary(
 ) -> Detection:
     """Accuracy against chance, per group and per rater, the confusion matrix {true:
     {guessed: count}} and the AI-involved signal detection, for guesses of `sample` by
-    `rater` (integer codes from 0, or any labels).
+    `rater` (non-negative integer codes, or any labels).
 
     `groups` are the k study groups (rows of the matrix, and 1/k chance); guesses naming
     anything else are counted wrong and get their own column.
     """
-    true = np.asarray(true).astype(str)
-    guessed = np.asarray(guessed).astype(str)
-    rater_labels, rater = np.unique(np.asarray(rater), return_inverse=True)
-    rater = rater.ravel()
-    sample = np.unique(np.asarray(sample), return_inverse=True)[1].ravel()
-    n = int(true.size)
-    right = (true == guessed).astype(float)
+    true_values, true_code = _codes(np.asarray(true).astype(str))
+    guess_values, guess_code = _codes(np.asarray(guessed).astype(str))
+    rater_labels, rater = _codes(rater)
+    sample = _codes(sample)[1]
+    # Every label in one list: the groups first, then other guesses; codes index into it.
+    labels = list(groups) + sorted(set(guess_values.tolist()) - set(groups))
+    index = {label: i for i, label in enumerate(labels)}
+    true = np.array([index.get(v, -1) for v in true_values.tolist()], dtype=int)[true_code]
+    guess = np.array([index[v] for v in guess_values.tolist()], dtype=int)[guess_code]
+    n, k = int(true.size), len(groups)
+    right = (true == guess).astype(float)
     correct = int(right.sum())
-    confusion, group_totals = _confusion(true, guessed, groups)
+    known = true >= 0
+    cells = np.bincount(true[known] * len(labels) + guess[known], minlength=len(labels) ** 2)
+    cells = cells.reshape(len(labels), len(labels))
+    confusion = {g: {label: int(cells[index[g], index[label]]) for label in labels} for g in groups}
     accuracy = crossed_proportion(right, rater, sample, level=level)
-    k = len(groups)
     uniform = chance_test(accuracy, correct, n, 1 / k if k else NAN, level=level)
-    majority_share = float(group_totals.max() / n) if n and k else NAN
+    majority_share = float(cells[:k].sum(axis=1).max() / n) if n and k else NAN
     majority = chance_test(accuracy, correct, n, majority_share, level=level)
     per_group = {}
     for g in groups:
-        rows = true == g
+        rows = true == index[g]
         per_group[g] = crossed_proportion(right[rows], rater[rows], sample[rows], level=level)
 
     n_raters = int(rater.max()) + 1 if n else 0
@@ -367,11 +364,13 @@ def detection_summary(
         per_rater_accuracy = per_rater_correct / per_rater_n
 
     signal_keys, noise_keys = set(SIGNAL_GROUPS), set(NOISE_GROUPS)
-    is_signal = np.isin(true, list(signal_keys))
-    used = (is_signal | np.isin(true, list(noise_keys))) & np.isin(
-        guessed, list(signal_keys | noise_keys)
-    )
-    yes = np.isin(guessed, list(signal_keys)) & used
+    side = np.array([1 if v in signal_keys else 0 if v in noise_keys else -1 for v in labels])
+    true_side = side[np.maximum(true, 0)] if n else np.zeros(0, int)
+    true_side = np.where(known, true_side, -1)
+    guess_side = side[guess]
+    is_signal = true_side == 1
+    used = (true_side >= 0) & (guess_side >= 0)
+    yes = (guess_side == 1) & used
     sdt_reason = None
     if not (noise_keys & set(groups) and signal_keys & set(groups)):
         sdt_reason = NO_SDT_GROUPS
@@ -392,7 +391,7 @@ def detection_summary(
         correct=correct,
         accuracy=accuracy,
         n_raters=int(np.count_nonzero(per_rater_n)),
-        n_samples=int(np.unique(sample).size),
+        n_samples=_present(sample),
         uniform=uniform,
         majority=majority,
         confusion=confusion,
