@@ -180,6 +180,38 @@ def leniency(frame) -> Figure:
     return figure
 
 
+def rater_accuracy(document: dict) -> Figure:
+    """Each rater's share of right source guesses (a histogram), against chance (1/k) and
+    the pooled accuracy with its 95% CI from the test that respects raters and samples."""
+    found = document.get("detection") or {}
+    accuracies = np.array(
+        [_number(r.get("accuracy")) for r in found.get("per_participant") or []], dtype=float
+    )
+    accuracies = accuracies[np.isfinite(accuracies)]
+    figure = Figure(figsize=(7, 3.5), layout="constrained")
+    ax = figure.subplots()
+    if accuracies.size:
+        ax.hist(accuracies, bins=np.linspace(0, 1, 21), color=COLOURS[0])
+    else:
+        ax.text(0.5, 0.5, "no guesses", transform=ax.transAxes, ha="center")
+    chance = _number((found.get("chance_uniform") or {}).get("p0"))
+    if math.isfinite(chance):
+        ax.axvline(chance, color=CLAIM_COLOUR, linewidth=1.5, linestyle="--", label="chance")
+    pooled = _number(found.get("accuracy"))
+    low, high = (_number(v) for v in (found.get("chance_uniform") or {}).get("ci95") or [None] * 2)
+    if math.isfinite(low) and math.isfinite(high):
+        ax.axvspan(low, high, color="black", alpha=0.12, label="95% CI", zorder=0)
+    if math.isfinite(pooled):
+        ax.axvline(pooled, color="black", linewidth=1.5, label="all guesses")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the rater's source guesses that were right")
+    ax.set_ylabel("raters")
+    ax.set_title(f"Source-guess accuracy per rater ({accuracies.size} raters)", loc="left")
+    if math.isfinite(chance) or math.isfinite(pooled):
+        ax.legend(loc="best", frameon=False)
+    return figure
+
+
 def plots_render(
     *, document: dict, frame, order: list[str], labels: dict[str, str], margin: float | None
 ) -> list[Plot]:
@@ -197,4 +229,8 @@ def plots_render(
             ),
             ("leniency", "Rater leniency", leniency(frame)),
         ]
+        if document.get("detection"):
+            figures.append(
+                ("detection", "Source-guess accuracy per rater", rater_accuracy(document))
+            )
         return [Plot(key=key, title=title, png=_png(figure)) for key, title, figure in figures]

@@ -81,6 +81,15 @@ def study_results(request, slug: str, run_id: int | None = None):
             extras=_extras(document),
             model_method=presentation.model_method((document.get("model") or {}).get("method")),
         )
+        if document.get("detection"):
+            found = document["detection"]
+            context.update(
+                detection_sentence=presentation.detection_sentence(found),
+                detection_majority=presentation.detection_majority_sentence(found),
+                detection_groups=presentation.detection_group_rows(found, labels),
+                detection_sdt=presentation.signal_detection_sentence(found),
+                detection_plot=next((p for p in run.plots if p["key"] == "detection"), None),
+            )
     return render(request, "analysis/results.html", context)
 
 

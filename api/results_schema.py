@@ -136,6 +136,52 @@ class ReliabilitySerializer(serializers.Serializer):
     reasons = reasons()
 
 
+class ChanceSerializer(serializers.Serializer):
+    p0 = number("The chance level: 1/k, or the most frequent true group's share.")
+    p = number(
+        "One-sided p of accuracy > p0 from a t test with a two-way (rater and sample) "
+        "cluster-robust variance."
+    )
+    ci95 = interval("95% CI of the accuracy, from the same variance.")
+    better_than_chance = serializers.BooleanField(allow_null=True, help_text="p < alpha.")
+    p_binomial_naive = number("Exact binomial test treating guesses as independent (naive).")
+    ci95_binomial_naive = interval("Clopper-Pearson 95% CI treating guesses as independent.")
+    reasons = reasons()
+
+
+class EstimateSerializer(serializers.Serializer):
+    estimate = number()
+    se = number()
+    ci95 = interval()
+    reasons = reasons()
+
+
+class SignalDetectionSerializer(serializers.Serializer):
+    signal = serializers.ListField(child=serializers.CharField())
+    noise = serializers.ListField(child=serializers.CharField())
+    d_prime = EstimateSerializer(allow_null=True)
+    c = EstimateSerializer(allow_null=True, help_text="Criterion; negative leans to 'AI'.")
+    reasons = reasons()
+
+
+class DetectionSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Guesses.")
+    correct = serializers.IntegerField()
+    accuracy = number()
+    test = serializers.CharField()
+    chance_uniform = ChanceSerializer()
+    chance_majority = ChanceSerializer()
+    confusion = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="{true group: {guess: count}}.",
+    )
+    per_group = serializers.DictField(child=EstimateSerializer(), help_text="Accuracy by group.")
+    signal_detection = SignalDetectionSerializer(help_text="AI involved or not: d' and c.")
+    per_participant = serializers.ListField(
+        child=serializers.DictField(), help_text="Accuracy, d' and c of each rater."
+    )
+
+
 class ResultsDocumentSerializer(serializers.Serializer):
     """The results document (DESIGN §5); extra keys are allowed, these are fixed."""
 
@@ -149,6 +195,9 @@ class ResultsDocumentSerializer(serializers.Serializer):
     pairwise = PairwiseSerializer(many=True)
     model = MixedModelSerializer()
     reliability = ReliabilitySerializer()
+    detection = DetectionSerializer(
+        required=False, help_text="Present when raters guessed sources (DESIGN §4)."
+    )
 
     class Meta:
         ref_name = "ResultsDocument"

@@ -56,7 +56,7 @@ def violations(page) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_no_page_reports_a_policy_violation_in_chromium(browser, live_server, researcher):  # noqa: F811
     open_study(researcher, slug="csp", per_group=2, samples_per_rater=3)
-    closed = closed_study(researcher, slug="closed-csp", raters=8)
+    closed = closed_study(researcher, slug="closed-csp", raters=8, ask_source_guess=True)
     run = analysis_execute(run_id=analysis_create(study=closed, user=researcher).pk)
     assert run.status == run.Status.SUCCEEDED, run.error
 

@@ -4,10 +4,12 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from analysis import services
 from analysis.models import AnalysisRun
 from analysis.tasks import analysis_reap_task, analysis_run_task
+from ratings.models import Rating
 from tests.analysis.test_runs import closed_study, flat_study, stall, start
 
 
@@ -227,3 +229,81 @@ def test_a_degenerate_study_shows_what_could_not_be_computed_and_why(
         f"{reason}." in html
     )
     assert "F = n/a" in html
+
+
+def guessing_study(researcher, slug: str, *, right_every: int | None):
+    """A closed study whose simulated raters guessed each sample's source: at random, or
+    (right_every=n) the true group except on every n-th rating, where they say "human"."""
+    study = closed_study(researcher, slug=slug, raters=24, ask_source_guess=True)
+    if right_every is not None:
+        ratings = Rating.objects.filter(
+            assignment__participant__study=study, assignment__sample__is_attention_check=False
+        )
+        for pk, key in ratings.values_list("id", "assignment__sample__group__key"):
+            Rating.objects.filter(pk=pk).update(guess="human" if pk % right_every == 0 else key)
+    return study
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.0f}"
+
+
+@pytest.mark.django_db
+def test_the_page_says_raters_could_not_tell_the_sources_apart_when_they_guessed_at_random(
+    owner, researcher, django_capture_on_commit_callbacks
+):
+    """Simulated raters guess at random: the sentence gives the verdict with the accuracy,
+    CI and p of the test that respects raters and samples (not the binomial one), and the
+    per-rater accuracy plot is drawn, shown beside it and served as a PNG."""
+    study = guessing_study(researcher, "random-guesses", right_every=None)
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    detection = run.results["detection"]
+    uniform = detection["chance_uniform"]
+    assert uniform["better_than_chance"] is False and uniform["p"] >= 0.05
+
+    html = owner.get(page(study)).content.decode()
+
+    low, high = uniform["ci95"]
+    assert (
+        f"Raters could not tell the groups apart better than chance (accuracy "
+        f"{percent(detection['accuracy'])} %, 95% CI {percent(low)}\u2013{percent(high)} %, "
+        f"p = {uniform['p']:.3f}; chance is 33 %)."
+    ) in html
+    assert "d\u2032 = " in html and "criterion c = " in html
+    assert [plot["key"] for plot in run.plots][-1] == "detection"
+    plot = reverse("analysis:run_plot", args=[run.pk, "detection"])
+    assert html.count(f'<img src="{plot}"') == 1
+    shown = owner.get(plot)
+    assert b"".join(shown.streaming_content).startswith(b"\x89PNG")
+
+
+@pytest.mark.django_db
+def test_the_page_says_raters_told_the_sources_apart_when_they_mostly_knew(
+    owner, researcher, django_capture_on_commit_callbacks
+):
+    """Raters name the true group except on every third rating: better than chance, with
+    the groups' own accuracies (human samples are always right, others two thirds)."""
+    study = guessing_study(researcher, "known-guesses", right_every=3)
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+    detection = run.results["detection"]
+    uniform = detection["chance_uniform"]
+
+    html = owner.get(page(study)).content.decode()
+
+    assert uniform["better_than_chance"] is True
+    low, high = uniform["ci95"]
+    assert (
+        escape(
+            f"Raters told the groups apart better than chance (accuracy "
+            f"{percent(detection['accuracy'])} %, 95% CI {percent(low)}\u2013{percent(high)} %, "
+            f"p {'< 0.001' if uniform['p'] < 0.001 else '= ' + format(uniform['p'], '.3f')}; "
+            f"chance is 33 %)."
+        )
+        in html
+    )
+    assert detection["per_group"]["human"]["estimate"] == 1.0
+    assert 'Human only</td><td class="num">' in html

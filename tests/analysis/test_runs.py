@@ -167,6 +167,17 @@ def test_source_guesses_reach_the_analysis_with_their_ratings(
     assert detection["n"] == len(guessed)
     right = sum(1 for pk, key in guessed if pk % 3 == 0 or key == "ai")
     assert detection["correct"] == right
+    assert detection["n_participants"] == 24
+    # The verdict keys hold the test that respects raters and samples; the binomial test,
+    # which treats guesses as independent, sits beside it, labelled naive.
+    for chance in (detection["chance_uniform"], detection["chance_majority"]):
+        assert {"p0", "p", "ci95", "p_binomial_naive", "ci95_binomial_naive"} <= set(chance)
+        assert chance["p"] != chance["p_binomial_naive"]
+    assert "naive" in detection["test"]
+    assert len(detection["per_participant"]) == 24
+    assert set(detection["per_group"]) == {"human", "ai", "collaboration"}
+    assert detection["signal_detection"]["d_prime"]["ci95"][0] is not None
+    assert [plot["key"] for plot in run.plots][-1] == "detection"
 
 
 @pytest.mark.django_db

@@ -65,9 +65,14 @@ def test_every_operation_documents_its_errors_in_the_one_shape(schema):
 def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
     components = schema["components"]["schemas"]
     document = components["ResultsDocument"]
-    assert set(document["properties"]) == {
+    fixed = {
         "n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",
         "omnibus", "pairwise", "model", "reliability",
+    }  # fmt: skip
+    assert set(document["properties"]) == fixed | {"detection"}
+    assert set(document["required"]) == fixed  # detection only when raters guessed
+    assert set(components["Chance"]["properties"]) >= {
+        "p0", "p", "ci95", "p_binomial_naive", "ci95_binomial_naive"
     }  # fmt: skip
     assert set(components["ClaimResult"]["properties"]) >= {
         "kind", "groups", "claimed", "observed", "ci95", "p", "verdict"
