@@ -16,10 +16,10 @@ about a quarter of them at alpha = 0.05 (`bench/detection.py`). It is still repo
 `*_binomial_naive`, for comparison only.
 
 The method: two-way cluster-robust variance (Cameron, Gelbach & Miller 2011, "Robust
-inference with multiway clustering", J. Bus. Econ. Stat. 29:238), which for a mean over a
-crossed rater x sample array is the moment estimate of Owen (2007, "The pigeonhole
-bootstrap", Ann. Appl. Stat. 1:386). A statistic is linearised into one influence value
-u per guess (for accuracy, u = (y - accuracy) / n); then
+inference with multiway clustering", J. Bus. Econ. Stat. 29:238), applied to the variance
+of a mean over a sparse crossed rater x sample array that Owen (2007, "The pigeonhole
+bootstrap", Ann. Appl. Stat. 1:386) works out under crossed random effects. A statistic is
+linearised into one influence value u per guess (for accuracy, u = (y - accuracy) / n):
 
     var = R/(R-1) sum_r (sum of u of rater r)^2 + C/(C-1) sum_s (sum of u of sample s)^2
           - n/(n-1) sum u^2
@@ -30,15 +30,18 @@ variance), the sample sums the sample variance (and again the residual), and the
 takes the residual counted twice away: the expectation is the variance of the mean,
 whatever the two effects. When the sum comes out at or below zero (possible by chance when
 neither effect is present) the largest one-way term is used (clustered by rater, by sample,
-or not at all), in the spirit of Cameron et al.'s advice. The
-interval and the p use Student's t with min(R, C) - 1 degrees of freedom (the fewer
-clusters limit what is known), and CIs of accuracies are clipped to [0, 1].
+or not at all), in the spirit of Cameron et al.'s advice. The interval and the p use
+Student's t with min(R, C) - 1 degrees of freedom (the fewer clusters limit what is
+known); intervals of accuracies are clipped to [0, 1].
 
 Why not the alternatives:
 - a pigeonhole bootstrap (resampling raters and samples independently, with replacement)
-  counts the residual variance three times and each effect's cross terms twice (Owen 2007,
-  sec. 3); for right/wrong guesses the residual is most of the variance, so its interval is
-  up to sqrt(3) too wide and its test loses power; it also costs B passes over the data;
+  is conservative: linearising its product weights, its variance is about
+  [(nu_r + 2) s2_rater + (nu_s + 2) s2_sample + 3 s2_residual] / n against
+  [nu_r s2_rater + nu_s s2_sample + s2_residual] / n (nu: guesses per rater and per
+  sample), so for right/wrong guesses, where the residual is most of the variance, its
+  interval is up to sqrt(3) too wide and its test loses power; it also costs B passes
+  over the data;
 - a logistic mixed model with crossed random intercepts answers a subject-specific
   question (a typical rater on a typical sample) rather than "what share of guesses was
   right", needs Laplace or quadrature fits that take minutes at a million rows, and can
