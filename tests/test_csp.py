@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from analysis.services import analysis_create, analysis_execute
-from tests.analysis.test_runs import closed_study
+from tests.factories import closed_study
 from tests.ratings.raters import open_study
 from tests.ratings.test_browser import browser, needs_chromium  # noqa: F401 - a fixture
 

@@ -4,54 +4,17 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def embedded_env(var_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL",
-                                                             "SECRET_KEY", "DEBUG"}}  # fmt: skip
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true", VAR_DIR=str(var_dir),
-               MEDIA_ROOT=str(var_dir / "media"), CELERY_BROKER_DIR=str(var_dir / "broker"),
-               **extra)  # fmt: skip
-    return env
-
-
-def manage(env, *args: str, timeout: float = 120) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=timeout,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:  # refused, reset, or slow to answer while it starts (timed out)
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
+from tests.processes import ROOT, embedded_env, free_port, manage, wait_for_url
 
 
 @pytest.fixture
@@ -66,7 +29,7 @@ def platform(tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(f"http://127.0.0.1:{port}/admin/login/")
+        wait_for_url(f"http://127.0.0.1:{port}/admin/login/")
         yield {"env": env, "port": port, "login": login, "process": process}
     finally:
         if process.poll() is None:

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from analysis.models import AnalysisRun
 from analysis.ratings_csv import claim_parse
 from analysis.tasks import analysis_run_task
-from tests.analysis.test_runs import closed_study, start
+from tests.factories import closed_study, start
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ["human=6.5", "ai=4.5", "collaboration=8.5", "collaboration-human=2"]

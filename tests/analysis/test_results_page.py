@@ -10,7 +10,7 @@ from analysis import services
 from analysis.models import AnalysisRun
 from analysis.tasks import analysis_reap_task, analysis_run_task
 from ratings.models import Rating
-from tests.analysis.test_runs import closed_study, flat_study, stall, start
+from tests.factories import closed_study, flat_study, stall, start
 
 
 @pytest.fixture

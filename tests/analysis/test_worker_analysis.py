@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db import connection
 
 from analysis.models import AnalysisRun
-from tests.analysis.test_runs import closed_study
+from tests.factories import closed_study
+from tests.processes import ROOT, run_manage, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -154,33 +154,12 @@ def worker(env: dict[str, str], *, app: str = "config", beat: bool = False):
                 process.wait(timeout=10)
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def wait_for(predicate, *, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"gave up after {seconds:g} s waiting for {what}")
-
-
 def test_an_analysis_started_through_the_service_finishes_in_a_worker(researcher, tmp_path):
     closed_study(researcher)
     env = environment(tmp_path)
 
     with worker(env):
-        result = manage(env, "analyze", "poems", "--wait", "--json", "--worker-timeout", "90")
+        result = run_manage(env, "analyze", "poems", "--wait", "--json", "--worker-timeout", "90")
 
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
@@ -201,10 +180,10 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_fore
     env = environment(tmp_path, **limits)
 
     with worker(env, app=slow_app(tmp_path, delay=1.0)) as doomed:
-        started = manage(env, "analyze", "poems", "--json")
+        started = run_manage(env, "analyze", "poems", "--json")
         assert started.returncode == 0, started.stderr
         run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
-        wait_for(
+        wait_until(
             lambda: AnalysisRun.objects.filter(
                 pk=run.pk, status="running", percent__gte=15
             ).exists(),
@@ -220,7 +199,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_fore
 
     # A starting worker reaps the dead worker's run, queues it again and runs it.
     with worker(env):
-        wait_for(
+        wait_until(
             lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
             seconds=120,
             what="the run to end",
@@ -237,7 +216,7 @@ def test_a_run_whose_message_the_broker_lost_is_sent_again_and_finishes(research
     closed_study(researcher)
     env = environment(tmp_path, QUEUED_SECONDS=2.0)
 
-    started = manage(env, "analyze", "poems", "--json")
+    started = run_manage(env, "analyze", "poems", "--json")
     assert started.returncode == 0, started.stderr
     run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
     assert run.status == AnalysisRun.Status.QUEUED
@@ -245,7 +224,7 @@ def test_a_run_whose_message_the_broker_lost_is_sent_again_and_finishes(research
     time.sleep(3)
 
     with worker(env):
-        wait_for(
+        wait_until(
             lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
             seconds=120,
             what="the run to end",
@@ -272,17 +251,17 @@ def test_the_maintenance_schedule_runs_in_a_worker_without_any_request(researche
     Assignment.objects.filter(pk=lease.pk).update(lease_expires_at=lease.served_at)
     env = environment(tmp_path, maintenance_seconds=1, QUEUED_SECONDS=2.0)
 
-    started = manage(env, "analyze", "poems", "--json")
+    started = run_manage(env, "analyze", "poems", "--json")
     assert started.returncode == 0, started.stderr
     run = AnalysisRun.objects.get(pk=json.loads(started.stdout)["id"])
     assert broker_lose_everything(tmp_path) == 1
     with worker(env, beat=True):
-        wait_for(
+        wait_until(
             lambda: not Assignment.objects.get(pk=lease.pk).holds_slot,
-            seconds=60,
+            seconds=120,
             what="the schedule to give the lapsed lease's slot back",
         )
-        wait_for(
+        wait_until(
             lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
             seconds=120,
             what="the run to end",

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from tests.test_platform import ROOT, free_port, manage, wait_for
+from tests.processes import ROOT, free_port, manage, wait_for_url
 
 TOKEN = re.compile(r"Generated token (\w+) for user")
 
@@ -72,7 +72,7 @@ def live_server(var_dir: Path, *, raters: int = 6, **extra_env: str):
                 start_new_session=True,
             )  # fmt: skip
         try:
-            wait_for(f"http://127.0.0.1:{port}/healthz/")
+            wait_for_url(f"http://127.0.0.1:{port}/healthz/")
             yield {"url": f"http://127.0.0.1:{port}", "token": token, "env": env, "log": log}
         finally:
             os.killpg(server.pid, signal.SIGTERM)

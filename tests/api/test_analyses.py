@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from analysis import services
 from analysis.models import AnalysisRun
 from analysis.tasks import analysis_run_task
-from tests.analysis.test_runs import closed_study
 from tests.api.conftest import error_of
 from tests.conftest import add_text_samples
+from tests.factories import closed_study
 
 URL = "/api/studies/poems/analyses/"
 FIXED_KEYS = {"n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",

@@ -17,8 +17,8 @@ from ratings.export import (
     ratings_export_queryset,
 )
 from ratings.models import Rating
-from tests.analysis.test_runs import closed_study
 from tests.api.conftest import error_of
+from tests.factories import closed_study
 
 URL = "/api/studies/poems/ratings/"
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.test_platform import ROOT, embedded_env, free_port, manage, wait_for
+from tests.processes import ROOT, embedded_env, free_port, manage, wait_for_url
 
 DOCS = ROOT / "README.md"
 
@@ -33,7 +33,7 @@ def platform(tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz/")
+        wait_for_url(f"http://127.0.0.1:{port}/healthz/")
         yield {"url": f"http://127.0.0.1:{port}", "token": token.group(1)}
     finally:
         os.killpg(process.pid, signal.SIGINT)

@@ -22,8 +22,8 @@ from ratings.export import (
 )
 from ratings.models import Participant, Rating
 from studies.models import Brief, Group, Sample
-from tests.analysis.test_runs import closed_study
 from tests.conftest import needs_postgresql
+from tests.factories import closed_study
 
 
 @pytest.fixture
