@@ -36,6 +36,7 @@ convention), and one module per section: `groups`, `comparisons` (omnibus and pa
 `exclusions` and `guess_detection`. This package re-exports what other code imports.
 """
 
+from analysis.engine.claims import claim_verdicts
 from analysis.engine.document import analyze
 from analysis.engine.groups import NO_RATINGS
 from analysis.engine.inputs import ERROR_FRAME, ClaimSpec, RatingsFrame
@@ -44,5 +45,5 @@ from analysis.engine.parameters import CI_LEVEL, ENGINE_VERSION, N_BOOTSTRAP, QU
 
 __all__ = [
     "CI_LEVEL", "ENGINE_VERSION", "ERROR_FRAME", "NO_MODEL", "NO_RATINGS", "N_BOOTSTRAP",
-    "QUALITY", "ClaimSpec", "RatingsFrame", "analyze",
+    "QUALITY", "ClaimSpec", "RatingsFrame", "analyze", "claim_verdicts",
 ]  # fmt: skip

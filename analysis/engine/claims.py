@@ -4,6 +4,7 @@ crossed model, judged by `analysis.stats.claims`."""
 import numpy as np
 
 from analysis.engine.inputs import ClaimSpec, _Ratings
+from analysis.engine.model import _fit
 from analysis.engine.parameters import CI_LEVEL
 from analysis.engine.reasons import _obj
 from analysis.stats import claims as claim_stats
@@ -48,6 +49,27 @@ def _claims(specs, fit, model_reason, data: _Ratings, keys, alpha, margin) -> li
         entry["observed_raw"] = float(contrast[contrast != 0] @ raw_means[contrast != 0])
         out.append(_obj(entry, entry.pop("_reason") or "not applicable", df=_DF_NORMAL))
     return out
+
+
+def claim_verdicts(
+    score, group, participant, sample, *, keys, claims, alpha, margin, model_method="auto"
+) -> list[dict]:
+    """The claims section alone, as `analyze` computes it, for regular ratings already
+    coded as integers (group codes index `keys`): the crossed model fit and each claim's
+    estimate, CIs and verdict. The planner's simulated studies run through it. Entries
+    keep NaN where `analyze` would write null."""
+    participant = np.asarray(participant, dtype=np.int64)
+    names = np.arange(int(participant.max()) + 1 if participant.size else 0)
+    data = _Ratings.build(
+        np.asarray(score, dtype=float),
+        np.asarray(group, dtype=np.int64),
+        participant,
+        names,
+        np.asarray(sample, dtype=np.int64),
+        len(keys),
+    )
+    fit, reason = _fit(data, len(keys), model_method)
+    return _claims(claims, fit, reason, data, list(keys), alpha, margin)
 
 
 _DF_NORMAL = "normal reference: the model gives no degrees of freedom"

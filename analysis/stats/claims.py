@@ -14,6 +14,7 @@ The TOST p is the larger of the two one-sided p values. A verdict needs a finite
 and a positive standard error; otherwise it is None with a reason.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +105,42 @@ def claim_verdict(
         p_upper,
         verdict,
     )
+
+
+@dataclass(frozen=True)
+class VerdictRegions:
+    """The rule of `claim_verdict` as regions of the estimate, for a given standard error:
+    `supported` when the estimate lies strictly between `supported_low` and
+    `supported_high` (an empty region when low >= high); otherwise `contradicted` when it
+    lies strictly outside [`consistent_low`, `consistent_high`]; otherwise `inconclusive`.
+    Array-valued when `se` is an array (the planner integrates over its distribution)."""
+
+    supported_low: np.ndarray
+    supported_high: np.ndarray
+    consistent_low: np.ndarray
+    consistent_high: np.ndarray
+
+
+def verdict_regions(se, claimed: float, *, df: float | None, alpha: float, margin: float):
+    """Where the estimate must fall for each verdict of `claim_verdict` at standard error
+    `se` (positive, scalar or array): the 1 - 2 alpha CI inside claimed +- margin is
+    estimate - q1 se > claimed - margin and estimate + q1 se < claimed + margin; the 1 -
+    alpha CI excluding the claim is |estimate - claimed| > q2 se."""
+    q_tost, q_two_sided = _quantiles(df, alpha)
+    se = np.asarray(se, dtype=float)
+    return VerdictRegions(
+        supported_low=claimed - margin + q_tost * se,
+        supported_high=claimed + margin - q_tost * se,
+        consistent_low=claimed - q_two_sided * se,
+        consistent_high=claimed + q_two_sided * se,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantiles(df: float | None, alpha: float) -> tuple[float, float]:
+    """The upper quantiles of the 1 - 2 alpha and the 1 - alpha two-sided intervals."""
+    dist = _reference(df)
+    return float(dist.ppf(0.5 + (1 - 2 * alpha) / 2)), float(dist.ppf(0.5 + (1 - alpha) / 2))
 
 
 def _undecided(estimate, se, df, claimed, margin, reason: str) -> ClaimResult:
