@@ -278,3 +278,47 @@ def summary_lines(document: dict, labels: dict[str, str], *, decimals: int = 1) 
     if document.get("detection"):
         lines.append(f"Source guesses: {detection_sentence(document['detection'])}")
     return lines
+
+
+def _claim_label(entry: dict) -> str:
+    groups = entry.get("groups") or []
+    return " - ".join(groups) if entry.get("kind") == "difference" else "".join(groups[:1])
+
+
+def plan_rows(plan: dict, *, decimals: int = 1) -> list[dict]:
+    """One row per claim of a plan: the claim, the truth assumed, the verdict chances and
+    the expected half-width of its 95% CI."""
+    return [
+        {
+            "claim": f"{_claim_label(entry)} = {number(entry.get('claimed'), decimals)}",
+            "assumed": number(entry.get("assumed"), decimals + 1),
+            "supported": f"{entry['p_supported']:.0%}",
+            "contradicted": f"{entry['p_contradicted']:.0%}",
+            "inconclusive": f"{entry['p_inconclusive']:.0%}",
+            "halfwidth": number(entry.get("ci95_halfwidth"), decimals + 1),
+        }
+        for entry in plan.get("claims") or []
+    ]
+
+
+def plan_lines(plan: dict, *, decimals: int = 1) -> list[str]:
+    """The plan as text: design, assumptions, one line per claim, the recommendation."""
+    d, v, p = plan["design"], plan["variance"], plan["parameters"]
+    lines = [
+        f"Design: {len(d['groups'])} groups x {d['samples_per_group']} samples, "
+        f"{d['ratings_per_sample']} ratings per sample, {d['samples_per_rater']} samples per "
+        f"rater: {d['raters']} raters, {d['ratings']} ratings",
+        f"Variance: participant {v['participant']:.3g}, sample {v['sample']:.3g}, residual "
+        f"{v['residual']:.3g} ({v.get('source', 'given')})",
+        f"Method: {plan['method']}; alpha {p['alpha']:g}, equivalence margin "
+        f"{p['equivalence_margin']:.3g}",
+    ]
+    for row in plan_rows(plan, decimals=decimals):
+        lines.append(
+            f"  {row['claim']} (true {row['assumed']}): supported {row['supported']}, "
+            f"contradicted {row['contradicted']}, inconclusive {row['inconclusive']}; "
+            f"95% CI +- {row['halfwidth']}"
+        )
+    lines.append(f"Recommendation: {plan['recommendation']['sentence']}")
+    lines.extend(f"Note: {note}" for note in plan.get("notes") or [])
+    return lines

@@ -9,7 +9,7 @@ quality and keeps them out of the group statistics), in the order of the rating 
 from itertools import chain
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from analysis.models import AnalysisRun
 from ratings.export import fetch_chunks
@@ -123,3 +123,83 @@ def analysis_ratings_frame(*, study: Study, criterion: str) -> tuple:
         attention_high=high[s_index],
     )
     return frame, ids
+
+
+PLAN_NEEDS_SAMPLES = (
+    "every group needs samples to plan from the study's own design; import them or give "
+    "samples_per_group"
+)
+
+
+def analysis_plan_inputs(*, study: Study, samples_per_group: int | None = None) -> dict:
+    """A study's design as the planner takes it: its groups and claims, its analysis plan
+    and scale, the regular samples a rater gets (the assignment rule's count, without
+    attention checks) and the samples per group (the smallest group's, unless given)."""
+    from analysis.planning import Design, Scale
+    from ratings.services import rule
+    from studies.design import equivalence_margin
+
+    groups = analysis_group_order(study=study)
+    counts = dict(
+        Sample.objects.filter(study=study, is_attention_check=False)
+        .values_list("group__key")
+        .annotate(n=Count("id"))
+        .values_list("group__key", "n")
+    )
+    notes = []
+    if samples_per_group is None:
+        sizes = [counts.get(key, 0) for key in groups]
+        if not sizes or min(sizes) == 0:
+            raise ValueError(PLAN_NEEDS_SAMPLES)
+        samples_per_group = min(sizes)
+        if max(sizes) != min(sizes):
+            notes.append(
+                f"groups have {min(sizes)} to {max(sizes)} samples: planned with the "
+                f"smallest, {min(sizes)}"
+            )
+    checks = Sample.objects.filter(study=study, is_attention_check=True).count()
+    per_rater = rule.regular_count(study, checks)
+    if per_rater > len(groups) * samples_per_group:
+        # A rater is done when no sample is left that they have not rated.
+        notes.append(
+            f"a rater can rate only the study's {len(groups) * samples_per_group} samples, "
+            f"not {per_rater}"
+        )
+        per_rater = len(groups) * samples_per_group
+    design = Design(
+        groups=tuple(groups),
+        samples_per_group=samples_per_group,
+        ratings_per_sample=study.ratings_per_sample,
+        samples_per_rater=per_rater,
+    )
+    return {
+        "design": design,
+        "claims": analysis_claims(study=study),
+        "alpha": study.alpha,
+        "margin": equivalence_margin(study),
+        "scale": Scale(study.scale_min, study.scale_max, study.scale_step),
+        "notes": notes,
+    }
+
+
+PILOT_NOT_FOUND = "no study {slug!r} of yours has a finished analysis to take variances from"
+
+
+def analysis_pilot_variance(*, user, slug: str):
+    """The variance components of the latest finished analysis of another study (a pilot)
+    that `user` may see (any, for None: the command line), and where they come from."""
+    from analysis.planning import Variance
+
+    studies = Study.objects.all() if user is None else study_list_visible(user=user)
+    run = (
+        AnalysisRun.objects.filter(
+            study__in=studies, study__slug=slug, status=AnalysisRun.Status.SUCCEEDED
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    variance = (((run.results or {}).get("model") or {}).get("variance") or {}) if run else {}
+    values = [variance.get(key) for key in ("participant", "sample", "residual")]
+    if run is None or any(not isinstance(v, int | float) for v in values):
+        raise ValueError(PILOT_NOT_FOUND.format(slug=slug))
+    return Variance(*map(float, values)), f"pilot: analysis #{run.pk} of study {slug}"

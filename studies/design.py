@@ -158,12 +158,15 @@ def settings_problems(study: Study) -> dict[str, str]:
 
 
 def design_document(study: Study) -> dict:
-    """The canonical description of everything opening freezes."""
+    """The canonical description of everything opening freezes, with the power plan when
+    one was computed (a study without one keeps the document it always had)."""
     groups = list(study.groups.order_by("key"))
     claims = study.claims.select_related("group", "other_group").order_by("id")
     briefs = study.briefs.order_by("key")
     samples = study.samples.select_related("group", "brief").order_by("token")
+    plan = {"plan": study.plan} if study.plan else {}
     return {
+        **plan,
         "format": DESIGN_FORMAT,
         "study": study.slug,
         "scale": {

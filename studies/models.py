@@ -118,6 +118,9 @@ class Study(models.Model):
         blank=True, help_text="Sent to after the done page; {code} is replaced by the code."
     )
 
+    # The power plan last computed while the study was a draft (analysis.planning);
+    # opening freezes it into the pre-registration with the design.
+    plan = models.JSONField(null=True, blank=True, editable=False)
     # The pre-registration, written once when the study opens.
     frozen_design = models.JSONField(null=True, blank=True, editable=False)
     frozen_sha256 = models.CharField(max_length=64, blank=True, editable=False)

@@ -209,6 +209,16 @@ def study_open(*, study: Study) -> Study:
 
 
 @transaction.atomic
+def study_plan_save(*, study: Study, plan: dict) -> Study:
+    """Keep a draft's latest power plan; opening freezes it with the design."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    study_assert_editable(study=study, what="its plan")
+    study.plan = plan
+    study.save(update_fields=["plan"])
+    return study
+
+
+@transaction.atomic
 def study_close(*, study: Study) -> Study:
     study = Study.objects.select_for_update().get(pk=study.pk)
     if study.status != Study.Status.OPEN:
