@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studies', '0004_rater_limits_and_codes'),
+        ("studies", "0004_rater_limits_and_codes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='study',
-            name='plan',
+            model_name="study",
+            name="plan",
             field=models.JSONField(blank=True, editable=False, null=True),
         ),
     ]
