@@ -414,3 +414,55 @@ ERRORS = {
         status_codes=["507"],
     ),
 }
+
+plan_request = OpenApiExample(
+    "Variances from a pilot study, a truth that differs from the claim",
+    value={"pilot": "pilot-poems", "truth": {"human": 6.7}, "ratings_per_sample": 10},
+    request_only=True,
+)
+plan_response = OpenApiExample(
+    "The plan of the seed claim's design",
+    value={
+        "format": "blindrate-plan/1",
+        "method": "analytic",
+        "engine_version": "1.0.0",
+        "study": "seed-claim",
+        "design": {
+            "groups": ["collaboration", "human", "ai"],
+            "samples_per_group": 16,
+            "ratings_per_sample": 20,
+            "samples_per_rater": 16,
+            "raters": 60,
+            "ratings": 960,
+        },
+        "variance": {
+            "participant": 0.64,
+            "sample": 0.49,
+            "residual": 1.21,
+            "source": "default: the demo's simulated raters",
+        },
+        "parameters": {"alpha": 0.05, "equivalence_margin": 0.5, "target": 0.8, "off_by": 1.0},
+        "claims": [
+            {
+                "kind": "difference",
+                "groups": ["collaboration", "human"],
+                "claimed": 2.0,
+                "assumed": 2.0,
+                "p_supported": 0.19,
+                "p_contradicted": 0.05,
+                "p_inconclusive": 0.76,
+                "ci95_halfwidth": 0.53,
+            }
+        ],
+        "recommendation": {
+            "samples_per_group": 101,
+            "ratings_per_sample": 2,
+            "raters": 38,
+            "p_right_verdict": 0.81,
+            "limited_by": "samples",
+            "sentence": "With 16 samples per group no number of raters reaches 80% ...",
+        },
+        "notes": [],
+    },
+    response_only=True,
+)

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from analysis.models import AnalysisRun
 from analysis.services import MODEL_METHODS
 from api.fields import FiniteFloatField
+from api.plan_schema import PlanDocumentSerializer
 from api.results_schema import ResultsDocumentSerializer
 from studies.models import Claim, Sample, Study
 
@@ -96,6 +97,11 @@ class ClaimSerializer(serializers.Serializer):
 class CriterionSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=40, help_text="Lowercase letters, digits, - or _.")
     label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+@extend_schema_field(PlanDocumentSerializer(allow_null=True))
+class PlanField(serializers.JSONField):
+    pass
 
 
 class StudySerializer(serializers.Serializer):
@@ -198,6 +204,11 @@ class StudySerializer(serializers.Serializer):
     samples_count = serializers.IntegerField(read_only=True)
     frozen_sha256 = serializers.CharField(
         read_only=True, help_text="SHA-256 of the pre-registration, once open."
+    )
+    plan = PlanField(
+        read_only=True,
+        help_text="The power plan last computed (POST plan/); once open, the one frozen "
+        "into the pre-registration.",
     )
     created_at = serializers.DateTimeField(read_only=True)
     opened_at = serializers.DateTimeField(read_only=True, allow_null=True)

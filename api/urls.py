@@ -11,6 +11,7 @@ urlpatterns = [
     path("studies/<slug:slug>/", views.StudyDetail.as_view(), name="study-detail"),
     path("studies/<slug:slug>/open/", views.StudyOpen.as_view(), name="study-open"),
     path("studies/<slug:slug>/close/", views.StudyClose.as_view(), name="study-close"),
+    path("studies/<slug:slug>/plan/", views.StudyPlan.as_view(), name="study-plan"),
     path("studies/<slug:slug>/samples/", views.SampleList.as_view(), name="sample-list"),
     path("studies/<slug:slug>/ratings/", views.RatingExport.as_view(), name="rating-export"),
     path("studies/<slug:slug>/analyses/", views.AnalysisList.as_view(), name="analysis-list"),

@@ -24,11 +24,12 @@ from analysis.models import AnalysisRun
 from analysis.selectors import analysis_run_list_visible
 from analysis.views import plot_response
 from api import examples, serializers
-from api.errors import validation_error
+from api.errors import NON_FIELD, validation_error
 from api.filters import AnalysisRunFilter, RatingFilter, SampleFilter, StudyFilter
 from api.pagination import RatingCursorPagination
 from api.parsers import JSONParser, MultiPartParser
 from api.paths import field_path
+from api.plan_schema import PlanDocumentSerializer, PlanRequestSerializer
 from api.renderers import CSVRenderer, PNGRenderer
 from api.selectors import api_study_list
 from api.services import api_sample_upload, api_samples_add
@@ -236,6 +237,42 @@ class StudyClose(ApiView):
     def post(self, request, slug: str):
         """Close an open study: no more raters. 409 when it is not open."""
         return _study_response(request, study_services.study_close(study=self.get_study()))
+
+
+class StudyPlan(ApiView):
+    serializer_class = None
+    conflict_methods = ("POST",)
+
+    @extend_schema(
+        operation_id="studies_plan",
+        request=PlanRequestSerializer,
+        responses=PlanDocumentSerializer,
+        examples=[examples.plan_request, examples.plan_response],
+    )
+    def post(self, request, slug: str):
+        """Plan a draft study before it opens: for each claim the chances of `supported`,
+        `contradicted` and `inconclusive` in the study's design under the variances
+        assumed, the expected 95% CI half-width, and the smallest design that gets every
+        verdict right. The plan is kept on the draft and frozen with the design when it
+        opens; 409 once it has opened. A simulation larger than 200,000 ratings in all is
+        refused here (400): run it with `manage.py plan`."""
+        # NumPy and SciPy load here, not when a web process starts.
+        from analysis.plan_services import analysis_plan_compute
+        from analysis.planning import PlanError, Variance
+
+        study = self.get_study()
+        serializer = PlanRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = {k: v for k, v in serializer.validated_data.items() if v is not None}
+        if "variance" in params:
+            params["variance"] = Variance(**params["variance"])
+        try:
+            document = analysis_plan_compute(study=study, user=request.user, **params)
+        except PlanError as error:
+            raise validation_error({NON_FIELD: error.problems}) from error
+        except ValueError as error:
+            raise validation_error({NON_FIELD: [str(error)]}) from error
+        return Response(document)
 
 
 class SampleList(ApiView):

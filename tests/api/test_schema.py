@@ -12,6 +12,7 @@ OPERATIONS = {
     ("/api/studies/{slug}/", "get"), ("/api/studies/{slug}/", "put"),
     ("/api/studies/{slug}/", "patch"),
     ("/api/studies/{slug}/open/", "post"), ("/api/studies/{slug}/close/", "post"),
+    ("/api/studies/{slug}/plan/", "post"),
     ("/api/studies/{slug}/samples/", "get"), ("/api/studies/{slug}/samples/", "post"),
     ("/api/studies/{slug}/ratings/", "get"),
     ("/api/studies/{slug}/analyses/", "get"), ("/api/studies/{slug}/analyses/", "post"),
@@ -80,6 +81,24 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
     assert set(components["MixedModel"]["properties"]) >= {"method", "means", "variance"}
     detail = components["AnalysisRunDetail"]["properties"]["results"]
     assert "ResultsDocument" in str(detail)
+
+
+@pytest.mark.django_db
+def test_the_plan_document_is_a_component_with_the_fixed_keys(schema):
+    components = schema["components"]["schemas"]
+    assert set(components["PlanDocument"]["properties"]) == {
+        "method", "design", "variance", "parameters", "claims", "recommendation",
+    }  # fmt: skip
+    assert set(components["PlanClaim"]["properties"]) == {
+        "kind", "groups", "claimed", "assumed", "p_supported", "p_contradicted",
+        "p_inconclusive", "ci95_halfwidth",
+    }  # fmt: skip
+    assert set(components["PlanRecommendation"]["properties"]) >= {
+        "samples_per_group", "ratings_per_sample", "raters", "p_right_verdict", "limited_by",
+    }  # fmt: skip
+    plan = schema["paths"]["/api/studies/{slug}/plan/"]["post"]
+    assert "PlanDocument" in str(plan["responses"]["200"])
+    assert plan["responses"]["409"]["content"]["application/json"]["examples"]
 
 
 @pytest.mark.django_db
