@@ -41,7 +41,7 @@ def analysis_plan_compute(
     samples_per_group: int | None = None,
     ratings_per_sample: int | None = None,
     method: str = "analytic",
-    simulations: int = 1000,
+    simulations: int = 200,
     seed: int = 0,
     integer: bool = False,
     target: float | None = None,

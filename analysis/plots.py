@@ -234,3 +234,33 @@ def plots_render(
                 ("detection", "Source-guess accuracy per rater", rater_accuracy(document))
             )
         return [Plot(key=key, title=title, png=_png(figure)) for key, title, figure in figures]
+
+
+def plan_png(plan: dict) -> bytes:
+    """A plan's probability of the right verdict against samples per group, one line per
+    number of ratings per sample, with the target and the planned design marked."""
+    grid = plan.get("grid") or {}
+    recommendation = plan.get("recommendation") or {}
+    design = plan.get("design") or {}
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(7, 3.6), layout="constrained")
+        ax = figure.subplots()
+        samples = grid.get("samples_per_group") or []
+        for index, (k, row) in enumerate(
+            zip(grid.get("ratings_per_sample") or [], grid.get("p_right_verdict") or [],
+                strict=True)
+        ):  # fmt: skip
+            ax.plot(samples, row, "-o", markersize=3, color=COLOURS[index % len(COLOURS)],
+                    label=f"{k} ratings per sample")  # fmt: skip
+        target = recommendation.get("target")
+        if target is not None:
+            ax.axhline(target, color=CLAIM_COLOUR, linestyle="--", linewidth=1, label="target")
+        if design.get("samples_per_group"):
+            ax.axvline(design["samples_per_group"], color="grey", linewidth=1,
+                       label="this design's samples")  # fmt: skip
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("samples per group")
+        ax.set_ylabel("P(right verdict on every claim)")
+        ax.set_title("Probability of the right verdict (analytic)", loc="left")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        return _png(figure)

@@ -6,6 +6,7 @@ to them (and to superusers), like their studies.
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,8 +20,25 @@ from analysis import presentation, selectors, services
 from analysis.models import AnalysisRun
 from studies import design
 from studies.selectors import study_list_visible
+from studies.services import StudyConflict
 
 LOGIN_URL = reverse_lazy("admin:login")
+
+
+class PlanForm(forms.Form):
+    """The admin's Plan section: what to assume; the rest is the study's design."""
+
+    participant = forms.FloatField(required=False, min_value=0, max_value=1e6)
+    sample = forms.FloatField(required=False, min_value=0, max_value=1e6)
+    residual = forms.FloatField(required=False, min_value=1e-9, max_value=1e6)
+    pilot = forms.SlugField(required=False, max_length=80)
+    samples_per_group = forms.IntegerField(required=False, min_value=2, max_value=100_000)
+    ratings_per_sample = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+    method = forms.ChoiceField(choices=[("analytic", "analytic"), ("simulation", "simulation")],
+                               required=False)  # fmt: skip
+    simulations = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+
 REFRESH_SECONDS = 3
 
 
@@ -177,5 +195,52 @@ def plot_response(run: AnalysisRun, key: str, *, download: bool = False) -> File
         as_attachment=download,
         filename=f"{run.study.slug}-analysis-{run.pk}-{key}.png",
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@login_required(login_url=LOGIN_URL)
+def study_plan(request, slug: str):
+    """Plan a draft from the admin's Plan section, keep the plan, and go back there."""
+    study = _study(request, slug)
+    back = HttpResponseRedirect(reverse("admin:studies_study_change", args=[study.pk]))
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Plan not computed: {_form_errors(form)}")
+        return back
+    from analysis.plan_services import analysis_plan_compute
+    from analysis.planning import Variance
+
+    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    parts = [data.pop(k, None) for k in ("participant", "sample", "residual")]
+    if any(part is not None for part in parts):
+        if any(part is None for part in parts):
+            messages.error(request, "Plan not computed: give all three variances, or none.")
+            return back
+        data["variance"] = Variance(*parts)
+    try:
+        plan = analysis_plan_compute(study=study, user=request.user, **data)
+    except (ValueError, StudyConflict) as error:
+        messages.error(request, f"Plan not computed: {error}")
+        return back
+    messages.success(request, f"Plan computed: {plan['recommendation']['sentence']}")
+    return back
+
+
+def _form_errors(form) -> str:
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def study_plan_plot(request, slug: str):
+    """The plot of the study's plan (draft or frozen) as a PNG."""
+    study = _study(request, slug)
+    if not study.plan:
+        raise Http404("This study has no plan yet.")
+    from analysis.plots import plan_png
+
+    response = HttpResponse(plan_png(study.plan), content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
