@@ -69,6 +69,8 @@ def study_results(request, slug: str, run_id: int | None = None):
     margin = design.equivalence_margin(study)
     if document:
         margin = (document.get("parameters") or {}).get("equivalence_margin") or margin
+    # The plan frozen with the design (or, before opening, the draft's latest).
+    plan = (study.frozen_design or {}).get("plan") or study.plan
     context = {
         **admin.site.each_context(request),
         "title": f"Analysis of {study.slug}",
@@ -91,6 +93,11 @@ def study_results(request, slug: str, run_id: int | None = None):
                 labels,
                 decimals=decimals,
             ),
+            plan=plan,
+            planned=presentation.planned_rows(plan, document, labels, decimals=decimals)
+            if plan
+            else [],
+            planned_design=presentation.planned_design(plan, document) if plan else [],
             zscores=[
                 {"label": labels.get(key, key), **(entry or {})}
                 for key, entry in ((document.get("zscores") or {}).get("groups") or {}).items()

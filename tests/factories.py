@@ -28,11 +28,13 @@ def closed_study(
     seed=5,
     model=TRUTH,
     checks=True,
+    before_open=None,
     **settings,
 ):
     """A study built through the real services, rated by simulated raters, and closed.
     Every rater may rate every sample (the simulation follows the real rule, which never
-    gives a sample more than `ratings_per_sample` ratings)."""
+    gives a sample more than `ratings_per_sample` ratings). `before_open(study)` runs on
+    the draft, samples imported."""
     settings.setdefault("ratings_per_sample", raters)
     study = study_services.study_create(
         owner=owner,
@@ -55,6 +57,8 @@ def closed_study(
         lines.append(f"{first},Please give this text the lowest score.,b0,true,1-2")
         lines.append(f"{first},Attention: score this one 1 or 2.,b1,true,1-2")
     samples_import(study=study, file_name="s.csv", data="\n".join(lines).encode())
+    if before_open is not None:
+        before_open(study)
     study = study_services.study_open(study=study)
     study_simulate_raters(study=study, raters=raters, seed=seed, model=model)
     return study_services.study_close(study=study)

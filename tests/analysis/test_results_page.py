@@ -307,3 +307,36 @@ def test_the_page_says_raters_told_the_sources_apart_when_they_mostly_knew(
     )
     assert detection["per_group"]["human"]["estimate"] == 1.0
     assert 'Human only</td><td class="num">' in html
+
+
+@pytest.mark.django_db
+def test_the_results_page_shows_the_frozen_plans_ci_widths_against_the_achieved_ones(
+    owner, researcher, django_capture_on_commit_callbacks
+):
+    from analysis.plan_services import analysis_plan_compute
+    from analysis.planning import Variance
+
+    def plan(draft):
+        analysis_plan_compute(study=draft, variance=Variance(0.64, 0.49, 1.21))
+
+    study = closed_study(researcher, before_open=plan)
+    frozen = study.frozen_design["plan"]
+    run = start(study, django_capture_on_commit_callbacks)
+    analysis_run_task(run.pk)
+    run.refresh_from_db()
+
+    html = owner.get(page(study)).content.decode()
+
+    assert "Planned against achieved" in html
+    assert "frozen with the design when the study opened" in html
+    for claim in run.results["claims"]:
+        planned = next(p for p in frozen["claims"] if p["groups"] == claim["groups"])
+        low, high = claim["ci95"]
+        assert f'<td class="num">{planned["ci95_halfwidth"]:.2f}</td>' in html
+        assert f'<td class="num">{(high - low) / 2:.2f}</td>' in html
+    assert f'<td>raters</td><td class="num">{frozen["design"]["raters"]}</td>' in html
+
+
+@pytest.mark.django_db
+def test_the_results_page_of_a_study_without_a_plan_has_no_planned_section(owner, study, finished):
+    assert "Planned against achieved" not in owner.get(page(study)).content.decode()
