@@ -123,6 +123,13 @@ def test_every_readme_command_works_as_printed(checkout):
         elif command == "analyze_csv":
             out = shell(clone, env, line)
             assert any(verdict in out for verdict in VERDICTS), out
+        elif command == "plan":
+            out = shell(clone, env, line)
+            # The numbers the README quotes for the seed claims in the demo's design.
+            assert "supported 50%, contradicted 5%, inconclusive 45%; 95% CI +- 0.43" in out
+            assert "supported 19%, contradicted 5%, inconclusive 76%; 95% CI +- 0.53" in out
+            assert "(at most 27% with unlimited raters)" in out
+            assert "101 samples per group rated 2 times each (38 raters" in out
         elif command == "drf_create_token":
             out = shell(clone, env, line)
             assert re.search(r"Generated token [0-9a-f]{40} for user", out), out
