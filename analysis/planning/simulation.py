@@ -70,10 +70,11 @@ def simulated_study(design: Design, variance: Variance, means, rng, *, scale=Non
     return score, group, participant, sample
 
 
-def _run_chunk(task) -> tuple[np.ndarray, np.ndarray]:
+def _run_chunk(task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     design, variance, means, claims, alpha, margin, scale, seed, indices = task
     verdicts = np.zeros((len(claims), len(VERDICTS)), dtype=np.int64)
     halfwidths = np.zeros(len(claims))
+    widths_counted = np.zeros(len(claims), dtype=np.int64)
     for index in indices:
         rng = np.random.default_rng([seed, index])
         arrays = simulated_study(design, variance, means, rng, scale=scale)
@@ -86,8 +87,10 @@ def _run_chunk(task) -> tuple[np.ndarray, np.ndarray]:
             else:
                 verdicts[j, 2] += 1  # no verdict counts as not answering the question
             low, high = entry["ci95"]
-            halfwidths[j] += (high - low) / 2 if np.isfinite(high - low) else np.nan
-    return verdicts, halfwidths
+            if np.isfinite(high - low):  # a study whose fit failed has no CI
+                halfwidths[j] += (high - low) / 2
+                widths_counted[j] += 1
+    return verdicts, halfwidths, widths_counted
 
 
 def simulate(
@@ -118,7 +121,9 @@ def simulate(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_run_chunk, tasks))
     verdicts = sum(r[0] for r in results)
-    halfwidths = sum(r[1] for r in results) / simulations
+    counted = sum(r[2] for r in results)
+    halfwidths = sum(r[1] for r in results) / np.maximum(counted, 1)
+    halfwidths[counted == 0] = np.nan
     out = []
     for j in range(len(claims)):
         shares = verdicts[j] / simulations
