@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
+# axe-core, which the browser tests inject into the rater pages (tests/ratings/test_accessibility.py).
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run test install lint format clean-var
 
@@ -20,13 +22,19 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-install: $(STAMP) .env.local
+install: $(STAMP) .env.local $(AXE)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The browser tests' JavaScript from npm, as package-lock.json pins it; without npm those
+# tests skip (and CI, where every test must run, fails).
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility audit will be skipped"; fi
 
 # This checkout's development settings (DEBUG on, a SECRET_KEY of its own), written once,
 # so that every manage.py command works here as printed; see config/local.py.

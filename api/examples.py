@@ -63,6 +63,7 @@ STUDY = {
         "ai": "An AI",
         "collaboration": "A person and an AI together",
     },
+    "rater_language": "en",
     "alpha": 0.05,
     "equivalence_margin": None,
     "completion_code": "",

@@ -10,7 +10,7 @@ from analysis.services import MODEL_METHODS
 from api.fields import FiniteFloatField
 from api.plan_schema import PlanDocumentSerializer
 from api.results_schema import ResultsDocumentSerializer
-from studies.models import Claim, Sample, Study
+from studies.models import Claim, Sample, Study, rater_languages
 
 LARGE = 1_000_000_000
 # The smallest step, alpha or margin taken: finite arithmetic on the scale stays finite.
@@ -157,6 +157,12 @@ class StudySerializer(serializers.Serializer):
     ask_source_guess = serializers.BooleanField(default=_default("ask_source_guess"))
     guess_labels = serializers.DictField(
         child=serializers.CharField(max_length=200), default=_default("guess_labels")
+    )
+    rater_language = serializers.ChoiceField(
+        choices=rater_languages(),
+        default=_default("rater_language"),
+        help_text="The language of the platform's own words on the rater pages (en, de, es, "
+        "fr); the study's texts are shown as written. Frozen when the study opens.",
     )
     alpha = FiniteFloatField(default=_default("alpha"), min_value=SMALLEST, max_value=0.5)
     equivalence_margin = FiniteFloatField(

@@ -1,4 +1,5 @@
-"""Requests whose text the database cannot store are refused before any view runs.
+"""Requests whose text the database cannot store are refused before any view runs; every
+request starts in English and ends in it whatever language a view spoke.
 
 PostgreSQL's text columns refuse NUL characters; a lone surrogate cannot be encoded at
 all. A NUL in a URL, a query parameter, a form field or a cookie would otherwise reach a
@@ -7,8 +8,10 @@ JSON in the API's error shape under /api/, a plain page elsewhere. JSON and mult
 bodies of the API are checked by its parsers (api.parsers), with the same rule.
 """
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 
 from api.errors import error_body
 from api.parsers import text_problem
@@ -56,3 +59,19 @@ class UnstorableTextMiddleware:
             body = error_body(status_code=400, code="invalid", message=message, fields=problems)
             return JsonResponse(body, status=400)
         return render(request, "bad_request.html", {"message": message}, status=400)
+
+
+class RequestLanguageMiddleware:
+    """The language of a request: English (the researcher's pages, the API), until a rater
+    page activates its study's rater language (ratings.views). That language holds for
+    the rest of the request, error pages included (404, 503, 500), and ends with it: the
+    next request of this thread starts in English again. No browser preference is read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with translation.override(settings.LANGUAGE_CODE):
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", translation.get_language())
+        return response

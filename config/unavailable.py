@@ -17,13 +17,18 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop
 
 RETRY_AFTER_SECONDS = 5
 RATER_NAMESPACE = "ratings"
 DATABASE_UNAVAILABLE = "The service is unavailable for a moment; nothing was stored. Try again."
-NOT_SAVED = "We could not save that. Please try again in a moment."
-NOT_LOADED = "This page could not be loaded. Please try again in a moment."
-SERVER_ERROR = "Something went wrong on our side; nothing you sent was lost. Please try again."
+# The pages' messages, in English; shown in the language active for the request (a
+# rater's page: the study's rater language, see ratings.views); the API's stay English.
+NOT_SAVED = gettext_noop("We could not save that. Please try again in a moment.")
+NOT_LOADED = gettext_noop("This page could not be loaded. Please try again in a moment.")
+SERVER_ERROR = gettext_noop(
+    "Something went wrong on our side; nothing you sent was lost. Please try again."
+)
 
 
 # Django's wrappers of the driver's "cannot connect", "connection lost", "server shutting
@@ -51,7 +56,7 @@ def unavailable_response(request):
         rater_form = posted and match is not None and match.namespace == RATER_NAMESPACE
         fields = list(request.POST.lists()) if rater_form else []
         kept = [(name, value) for name, values in fields for value in values]
-        context = {"message": NOT_SAVED if posted else NOT_LOADED, "fields": kept}
+        context = {"message": gettext(NOT_SAVED if posted else NOT_LOADED), "fields": kept}
         response = render(request, "unavailable.html", context, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -79,4 +84,4 @@ def server_error(request):
 
         body = error_body(status_code=500, code="error", message=SERVER_ERROR)
         return JsonResponse(body, status=500)
-    return render(request, "500.html", {"message": SERVER_ERROR}, status=500)
+    return render(request, "500.html", {"message": gettext(SERVER_ERROR)}, status=500)

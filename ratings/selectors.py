@@ -8,6 +8,7 @@ import json
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from ratings.models import Assignment
@@ -96,8 +97,8 @@ _CHOICES: dict[str, str] = {}
 def choices_html(choices: dict) -> SafeString:
     """The form's scales and guess, rendered once per distinct content and reused: they
     are the same on every item of a study (the slowest part of the page to render, and
-    the same for every group, as blinding requires)."""
-    key = json.dumps(choices, sort_keys=True)
+    the same for every group, as blinding requires), in the language of the page."""
+    key = json.dumps([translation.get_language(), choices], sort_keys=True, default=str)
     html = _CHOICES.get(key)
     if html is None:
         html = render_to_string("ratings/_choices.html", choices)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -18,11 +20,22 @@ from ratings.models import Participant
 from studies.models import Study
 
 COOKIE = "blindrate_rater"
-CONSENT_REQUIRED = "Please tick the box to say you agree, or close this page to leave."
-BUSY = (
+# In English; raters read them in the study's rater language.
+CONSENT_REQUIRED = gettext_noop(
+    "Please tick the box to say you agree, or close this page to leave."
+)
+BUSY = gettext_noop(
     "Several items of this study are open on your connection at the moment. Please come "
     "back in a few minutes and reload this page."
 )
+
+
+def _study(slug: str) -> Study:
+    """The study of a rater page (or 404), whose rater language the rest of the request
+    speaks: this page and any error page it ends in (config.middleware ends it)."""
+    study = selectors.study_for_raters(slug)
+    translation.activate(study.rater_language)
+    return study
 
 
 def _participant(request, study: Study) -> Participant | None:
@@ -75,7 +88,7 @@ def welcome(request, slug: str):
     """Instructions and consent; a returning participant goes straight back to work. A
     known external id without the browser's cookie gets the same page as a new one, and
     its consent is refused: an id is not a secret (see ratings.services.participants)."""
-    study = selectors.study_for_raters(slug)
+    study = _study(slug)
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
     entry = _entry(request)
@@ -92,7 +105,7 @@ def welcome(request, slug: str):
     error, status = None, 200
     if request.method == "POST":
         if request.POST.get("consent") != "yes":
-            error, status = CONSENT_REQUIRED, 400
+            error, status = gettext(CONSENT_REQUIRED), 400
         else:
             try:
                 participant = services.participant_consent(
@@ -129,7 +142,7 @@ def _next_page(request, study, participant, assignment):
     if study.status != Study.Status.OPEN:
         return _closed_page(request, study)
     if services.address_busy(participant, study):
-        return _notice(request, study, BUSY, status=429)
+        return _notice(request, study, gettext(BUSY), status=429)
     return render(request, "ratings/full.html", {"study": study})
 
 
@@ -145,7 +158,7 @@ def rate(request, slug: str):
     with the next item itself, or sends the participant to the done page after the last:
     one round trip per item. Repeating a POST (a reload) stores nothing and shows the
     current item."""
-    study = selectors.study_for_raters(slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if participant is None:
         if study.status != Study.Status.OPEN:
@@ -190,7 +203,7 @@ def rate(request, slug: str):
 @require_GET
 def done(request, slug: str):
     """The completion code, issued only once the last rating is stored."""
-    study = selectors.study_for_raters(slug)
+    study = _study(slug)
     participant = _participant(request, study)
     if participant is None:
         return _go("ratings:welcome", study)

@@ -119,7 +119,7 @@ class StudyAdmin(RefusalsShownMixin, admin.ModelAdmin):
         ("How the study runs", {"fields": ["ratings_per_sample", "samples_per_rater",
                                            "lease_minutes", "attention_check_rate",
                                            "attention_fail_limit", "ask_source_guess",
-                                           "guess_labels"]}),
+                                           "guess_labels", "rater_language"]}),
         ("Analysis plan", {"fields": ["alpha", "equivalence_margin"]}),
         ("Completion", {"fields": ["completion_code", "screenout_code", "partial_code",
                                    "redirect_url", "min_items_for_code", "min_median_seconds",

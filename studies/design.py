@@ -10,9 +10,13 @@ import json
 import math
 import re
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
+
 from studies.models import Study
 
 DESIGN_FORMAT = "blindrate-design/1"
+ENGLISH = "en"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 # Parts of a study that opening freezes; the rest (title, texts shown around the study,
@@ -31,6 +35,7 @@ FROZEN_STUDY_FIELDS = (
     "attention_fail_limit",
     "ask_source_guess",
     "guess_labels",
+    "rater_language",
     "alpha",
     "equivalence_margin",
 )
@@ -78,16 +83,23 @@ def scale_points(study: Study) -> list[float]:
     return [study.scale_min + i * study.scale_step for i in range(count + 1)]
 
 
+# Raters read these too (ratings.services.submission), in the study's rater language.
+NOT_A_NUMBER = gettext_noop("must be a number")
+OFF_SCALE = gettext_noop("must be between {low} and {high}")
+OFF_STEP = gettext_noop("must be on the scale's steps of {step} from {low}")
+
+
 def score_problem(study: Study, score: float) -> str | None:
-    """Why `score` is not on the study's scale, or None when it is."""
+    """Why `score` is not on the study's scale, or None when it is (in the language active
+    when the text is read: English on the researcher's side)."""
     if not math.isfinite(score):
-        return "must be a number"
+        return gettext_lazy(NOT_A_NUMBER)
     low, high, step = study.scale_min, study.scale_max, study.scale_step
     if score < low or score > high:
-        return f"must be between {low:g} and {high:g}"
+        return format_lazy(gettext_lazy(OFF_SCALE), low=f"{low:g}", high=f"{high:g}")
     steps = (score - low) / step
     if abs(steps - round(steps)) > 1e-9:
-        return f"must be on the scale's steps of {step:g} from {low:g}"
+        return format_lazy(gettext_lazy(OFF_STEP), step=f"{step:g}", low=f"{low:g}")
     return None
 
 
@@ -157,6 +169,24 @@ def settings_problems(study: Study) -> dict[str, str]:
     return problems
 
 
+def design_settings(study: Study) -> dict:
+    """How the study runs, as frozen. The rater language (what raters read around the
+    samples may change how they score) is named when it is not English: a study frozen
+    before the setting existed ran in English, and its document keeps its hash."""
+    settings = {
+        "ratings_per_sample": study.ratings_per_sample,
+        "samples_per_rater": study.samples_per_rater,
+        "lease_minutes": study.lease_minutes,
+        "attention_check_rate": study.attention_check_rate,
+        "attention_fail_limit": study.attention_fail_limit,
+        "ask_source_guess": study.ask_source_guess,
+        "guess_labels": study.guess_labels if study.ask_source_guess else {},
+    }
+    if study.rater_language != ENGLISH:
+        settings["rater_language"] = study.rater_language
+    return settings
+
+
 def design_document(study: Study) -> dict:
     """The canonical description of everything opening freezes, with the power plan when
     one was computed (a study without one keeps the document it always had)."""
@@ -176,15 +206,7 @@ def design_document(study: Study) -> dict:
             "anchors": study.scale_anchors or {},
         },
         "criteria": study.criteria,
-        "settings": {
-            "ratings_per_sample": study.ratings_per_sample,
-            "samples_per_rater": study.samples_per_rater,
-            "lease_minutes": study.lease_minutes,
-            "attention_check_rate": study.attention_check_rate,
-            "attention_fail_limit": study.attention_fail_limit,
-            "ask_source_guess": study.ask_source_guess,
-            "guess_labels": study.guess_labels if study.ask_source_guess else {},
-        },
+        "settings": design_settings(study),
         "analysis_plan": {"alpha": study.alpha, "equivalence_margin": equivalence_margin(study)},
         "groups": [{"key": g.key, "label": g.label} for g in groups],
         "claims": [

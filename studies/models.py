@@ -30,6 +30,11 @@ def default_scale_anchors() -> dict[str, str]:
     return {"1": "Very poor", "10": "Excellent"}
 
 
+def rater_languages() -> list[tuple[str, str]]:
+    """The languages the rater pages ship in (settings.LANGUAGES, each with its catalogue)."""
+    return list(settings.LANGUAGES)
+
+
 def default_guess_labels() -> dict[str, str]:
     return {"human": "A person", "ai": "An AI", "collaboration": "A person and an AI together"}
 
@@ -72,6 +77,13 @@ class Study(models.Model):
     )
     ask_source_guess = models.BooleanField(default=False)
     guess_labels = models.JSONField(default=default_guess_labels, blank=True)
+    rater_language = models.CharField(
+        max_length=10,
+        choices=rater_languages,
+        default="en",
+        help_text="The language of the platform's own words on the rater pages (buttons, "
+        "progress, errors); instructions, consent, briefs and labels are shown as written.",
+    )
 
     # The analysis plan.
     alpha = models.FloatField(default=0.05)

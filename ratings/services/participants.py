@@ -25,6 +25,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from ratings.models import Participant
 from studies.models import Study
@@ -32,10 +33,18 @@ from studies.models import Study
 # What the rating services read of a participant under its row lock.
 LOCKED_FIELDS = ["study", "status", "seed", "group_order", "flags", "finished_at", "client_hash"]
 CONSENT_SALT = "blindrate.consent-form"
-FORM_USED = "This form was sent already. Please open the study's link again."
-ALREADY_STARTED = (
+# What raters read, in English; translated into the study's rater language when shown.
+FORM_USED = gettext_noop("This form was sent already. Please open the study's link again.")
+FORM_EXPIRED = gettext_noop(
+    "This page was open too long or was sent already. Please tick the box again."
+)
+ALREADY_STARTED = gettext_noop(
     "You have already started this study in another browser. To continue, open the study's "
     "link in the browser you started in. If you cannot, contact the researcher."
+)
+STARTS_LIMITED = gettext_noop(
+    "Many people have started this study from your connection in the last hour. "
+    "Please try again later."
 )
 CONSENT_FORM_MAX_AGE = timedelta(hours=6)
 
@@ -75,9 +84,7 @@ def consent_form_nonce(token: str) -> str:
             token, max_age=CONSENT_FORM_MAX_AGE
         )
     except signing.BadSignature as error:
-        raise ConsentFormInvalid(
-            "This page was open too long or was sent already. Please tick the box again."
-        ) from error
+        raise ConsentFormInvalid(gettext_lazy(FORM_EXPIRED)) from error
 
 
 def participant_find(
@@ -131,15 +138,12 @@ def participant_consent(
     marks the raters of ratings.simulation, who take this same way in."""
     now = now or timezone.now()
     if consent_form and Participant.objects.filter(consent_form=consent_form).exists():
-        raise ConsentFormInvalid(FORM_USED)
+        raise ConsentFormInvalid(gettext_lazy(FORM_USED))
     if external_id and Participant.objects.filter(study=study, external_id=external_id).exists():
-        raise ExternalIdTaken(ALREADY_STARTED)
+        raise ExternalIdTaken(gettext_lazy(ALREADY_STARTED))
     if _starts_limited(study, client, now):
         Study.objects.filter(pk=study.pk).update(starts_refused=F("starts_refused") + 1)
-        raise StartsLimited(
-            "Many people have started this study from your connection in the last hour. "
-            "Please try again later."
-        )
+        raise StartsLimited(gettext_lazy(STARTS_LIMITED))
     try:
         with transaction.atomic():
             return Participant.objects.create(
@@ -157,8 +161,8 @@ def participant_consent(
     except IntegrityError as error:
         # The same form, or the same external id, consented at the same moment elsewhere.
         if consent_form and Participant.objects.filter(consent_form=consent_form).exists():
-            raise ConsentFormInvalid(FORM_USED) from error
-        raise ExternalIdTaken(ALREADY_STARTED) from error
+            raise ConsentFormInvalid(gettext_lazy(FORM_USED)) from error
+        raise ExternalIdTaken(gettext_lazy(ALREADY_STARTED)) from error
 
 
 def participant_key_ensure(*, participant: Participant) -> Participant:

@@ -6,6 +6,8 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from ratings.models import Assignment, Participant, Rating
 from ratings.services import rule
@@ -20,11 +22,16 @@ from ratings.services.retries import retried
 from studies import design
 from studies.models import Sample, Study
 
-NOT_YOUR_ITEM = "This item is not one of yours. Please continue with the item shown."
-STUDY_NOT_OPEN = "This study is not open, so your rating was not stored."
-MISSING_SCORE = "Please choose a score."
-MISSING_GUESS = "Please say who you think made it."
-UNKNOWN_GUESS = "Please choose one of the options."
+# What raters read, in English; each reaches the page translated into the study's rater
+# language (gettext_lazy: the language is the one active when the page is rendered).
+NOT_YOUR_ITEM = gettext_noop("This item is not one of yours. Please continue with the item shown.")
+STUDY_NOT_OPEN = gettext_noop("This study is not open, so your rating was not stored.")
+MISSING_SCORE = gettext_noop("Please choose a score.")
+MISSING_GUESS = gettext_noop("Please say who you think made it.")
+UNKNOWN_GUESS = gettext_noop("Please choose one of the options.")
+NOT_A_SCORE = gettext_noop("'{raw}' is not a score; please choose one.")
+# The rest of the sentence is `design.score_problem`'s: "must be between 1 and 10".
+SCORE_PROBLEM = gettext_noop("The score {problem}.")
 
 
 class RatingRefused(Exception):
@@ -33,7 +40,8 @@ class RatingRefused(Exception):
 
 @dataclass
 class RatingInvalid(Exception):
-    """Fields at fault -> message; nothing was stored, the item is shown again."""
+    """Fields at fault -> message (translated when shown); nothing was stored, the item is
+    shown again."""
 
     problems: dict[str, str] = field(default_factory=dict)
 
@@ -50,16 +58,16 @@ def scores_parse(study: Study, values: dict[str, str]) -> tuple[dict[str, float]
         key = criterion["key"]
         raw = (values.get(key) or "").strip()
         if not raw:
-            problems[key] = MISSING_SCORE
+            problems[key] = gettext_lazy(MISSING_SCORE)
             continue
         try:
             score = float(raw)
         except ValueError:
-            problems[key] = f"'{raw}' is not a score; please choose one."
+            problems[key] = format_lazy(gettext_lazy(NOT_A_SCORE), raw=raw)
             continue
         problem = design.score_problem(study, score)
         if problem:
-            problems[key] = f"The score {problem}."
+            problems[key] = format_lazy(gettext_lazy(SCORE_PROBLEM), problem=problem)
         else:
             scores[key] = score
     return scores, problems
@@ -120,18 +128,18 @@ def _submit(participant, item, values, guess, study, now) -> Submitted:
         .first()
     )
     if assignment is None:
-        raise RatingRefused(NOT_YOUR_ITEM)
+        raise RatingRefused(gettext_lazy(NOT_YOUR_ITEM))
     if assignment.submitted_at is not None:
         return Submitted(assignment=assignment, repeated=True)
     if study.status != Study.Status.OPEN:
-        raise RatingRefused(STUDY_NOT_OPEN)
+        raise RatingRefused(gettext_lazy(STUDY_NOT_OPEN))
     scores, problems = scores_parse(study, values)
     guess = (guess or "").strip()
     if study.ask_source_guess:
         if not guess:
-            problems["guess"] = MISSING_GUESS
+            problems["guess"] = gettext_lazy(MISSING_GUESS)
         elif guess not in (study.guess_labels or {}):
-            problems["guess"] = UNKNOWN_GUESS
+            problems["guess"] = gettext_lazy(UNKNOWN_GUESS)
     else:
         guess = ""
     if problems:

@@ -247,7 +247,7 @@ def test_the_done_page_sends_the_participant_on_when_configured(researcher):
     rater.rate_all()
     html = rater.get("done/").content.decode()
     target = "https://app.prolific.com/submissions/complete?cc=DONE-1234"
-    assert f'content="5; url={target}"' in html and f'href="{target}"' in html
+    assert f'content="0; url={target}"' in html and f'href="{target}"' in html
 
 
 class Rollback(Exception):

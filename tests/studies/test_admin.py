@@ -165,8 +165,9 @@ def test_a_researcher_creates_a_study_in_the_admin_and_owns_it(logged_in, resear
             "scale_min": 1, "scale_max": 7, "scale_step": 1, "scale_anchors": '{"1": "Bad"}',
             "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
             "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
-            "attention_fail_limit": 2, "guess_labels": "{}", "alpha": 0.05,
-            "min_items_for_code": 0, "min_median_seconds": 0, "starts_per_address_hour": 20,
+            "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
+            "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
+            "starts_per_address_hour": 20,
             "leases_per_address": 10, "first_lease_minutes": 5,
             "groups-TOTAL_FORMS": 2, "groups-INITIAL_FORMS": 0,
             "groups-0-key": "human", "groups-0-label": "Human",
@@ -177,6 +178,7 @@ def test_a_researcher_creates_a_study_in_the_admin_and_owns_it(logged_in, resear
     assert response.status_code == 302, response.content.decode()[:3000]
     study = Study.objects.get(slug="new-study")
     assert study.owner == researcher and study.status == "draft"
+    assert study.rater_language == "de"
     assert sorted(study.groups.values_list("key", flat=True)) == ["ai", "human"]
 
 
@@ -188,8 +190,9 @@ def test_the_admin_refuses_a_scale_anchor_outside_the_scale(logged_in):
             "scale_step": 1, "scale_anchors": '{"10": "Top"}',
             "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
             "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
-            "attention_fail_limit": 2, "guess_labels": "{}", "alpha": 0.05,
-            "min_items_for_code": 0, "min_median_seconds": 0, "starts_per_address_hour": 20,
+            "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
+            "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
+            "starts_per_address_hour": 20,
             "leases_per_address": 10, "first_lease_minutes": 5,
             "groups-TOTAL_FORMS": 0, "groups-INITIAL_FORMS": 0,
             "claims-TOTAL_FORMS": 0, "claims-INITIAL_FORMS": 0,
