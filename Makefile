@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # axe-core, which the browser tests inject into the rater pages (tests/ratings/test_accessibility.py).
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test install lint format clean-var
+.PHONY: run test install lint format messages clean-var
 
 run: install
 	@export DEBUG=$${DEBUG:-true}; \
@@ -45,9 +45,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=var
+
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The rater pages' catalogues (locale/, .po and .mo both committed): after changing a rater
+# string, run this (it needs GNU gettext) and translate what it left empty or fuzzy;
+# tests/ratings/test_translations.py fails until every language is complete.
+messages: install
+	$(BIN)/python manage.py makemessages --all --no-location --no-obsolete $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compilemessages $(MESSAGES_IGNORE)
 
 clean-var:
 	rm -rf var

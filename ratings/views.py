@@ -228,7 +228,7 @@ def done(request, slug: str):
 def item_media(request, slug: str, item: str):
     """An item's image or audio, for the participant who holds the item and nobody else.
     No file name, no validators, nothing cached: the same headers for every group."""
-    study = selectors.study_for_raters(slug)
+    study = _study(slug)  # its 404 page in the study's language
     participant = _participant(request, study)
     if participant is None:
         raise Http404

@@ -2,40 +2,22 @@
 viewport, with the keyboard alone. The rating page's screenshot is kept in test-artifacts/.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ratings.models import Participant, Rating
+from tests.ratings.chromium import chromium, needs_chromium
 from tests.ratings.raters import open_study
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed here (.ci/run installs it)",
-)
 
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-    # itself are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-quic"],
-        )  # fmt: skip
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @needs_chromium
