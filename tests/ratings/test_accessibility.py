@@ -105,33 +105,39 @@ def test_every_rater_page_passes_axe_core_in_each_shipped_language(
 
     page.goto(f"{base}?PROLIFIC_PID=audit-1")
     audit_rater_page(page, "welcome", language)
-    page.get_by_role("button", name=words["start"]).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=words["start"]).click()
     assert page.locator("#consent-error").is_visible()
     audit_rater_page(page, "welcome with its consent error", language)
     page.check("#consent")
-    page.get_by_role("button", name=words["start"]).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=words["start"]).click()
     page.wait_for_url("**/rate/")
     assert page.locator("#progress-label").inner_text() == words["item"]
     audit_rater_page(page, "rate", language)
     assert fits(page, NARROW), "the rating page scrolls sideways at 320 px (200 % zoom)"
 
-    page.get_by_role("button", name=words["submit"]).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=words["submit"]).click()
     assert page.locator("[role=alert]").is_visible()
     audit_rater_page(page, "rate with an error", language)
 
     # Someone else's item (a stale or forged form): refused, nothing stored.
     page.evaluate("document.querySelector('input[name=item]').value = 'not-yours'")
     page.locator("input[name=quality][value='5']").check(force=True)
-    page.get_by_role("button", name=words["submit"]).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=words["submit"]).click()
     audit_rater_page(page, "refused", language)
-    page.locator("a.button").click()
+    with page.expect_navigation():
+        page.locator("a.button").click()
     page.wait_for_url("**/rate/")
 
     # The same external id from another browser: its consent is refused with a notice.
     other = audit_context(browser, viewport=PHONE).new_page()
     other.goto(f"{base}?PROLIFIC_PID=audit-1")
     other.check("#consent")
-    other.get_by_role("button", name=words["start"]).click()
+    with other.expect_navigation():
+        other.get_by_role("button", name=words["start"]).click()
     audit_rater_page(other, "notice", language)
 
     # The database away while the rating is sent: the 503 page keeps the answer.
@@ -140,10 +146,12 @@ def test_every_rater_page_passes_axe_core_in_each_shipped_language(
 
     monkeypatch.setattr(rating_services, "rating_submit_and_next", database_down)
     page.locator("input[name=quality][value='7']").check(force=True)
-    page.get_by_role("button", name=words["submit"]).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=words["submit"]).click()
     audit_rater_page(page, "503", language)
     monkeypatch.undo()
-    page.locator("button.button").click()  # sends the kept answer again
+    with page.expect_navigation():  # sends the kept answer again
+        page.locator("button.button").click()
     page.wait_for_url("**/rate/")
     assert Rating.objects.filter(score=7).count() == 1
 
@@ -216,7 +224,8 @@ def test_image_and_audio_items_pass_axe_core(browser, live_server, researcher, k
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
     page.check("#consent")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_url("**/rate/")
     assert page.locator("img" if kind == "image" else "audio").count() == 1
     audit_rater_page(page, f"rate ({kind})", "en")
@@ -286,7 +295,8 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
     page.check("#consent")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_url("**/rate/")
 
     nodes = [n for n in _ax_nodes(page) if not n.get("ignored")]
@@ -301,7 +311,8 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
 
     # A missing score: the error is announced (an alert) and tied to its group.
     page.locator("input[name=clarity][value='4']").check(force=True)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     nodes = [n for n in _ax_nodes(page) if not n.get("ignored")]
     alerts = [n for n in nodes if _value(n, "role") == "alert"]
     assert len(alerts) == 1
@@ -374,7 +385,8 @@ def test_a_right_to_left_language_lays_the_rater_pages_out_right_to_left(
     page.goto(f"{live_server.url}/s/{study.slug}/")
     assert page.get_attribute("html", "dir") == "rtl"
     page.check("#consent")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_url("**/rate/")
     assert page.get_attribute("html", "lang") == "qx"
     assert page.get_attribute("html", "dir") == "rtl"
