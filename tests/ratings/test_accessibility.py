@@ -244,7 +244,7 @@ def test_a_request_refused_before_any_page_passes_axe_core(browser, live_server,
 
 def test_the_results_page_passes_axe_core(browser, live_server, researcher, client, monkeypatch):
     from analysis import services as analysis_services
-    from tests.analysis.test_runs import closed_study
+    from tests.factories import closed_study
 
     study = closed_study(researcher, per_group=4, raters=12)
     # No worker here: the run's task is called below instead of being sent to one.

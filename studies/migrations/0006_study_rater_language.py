@@ -7,7 +7,7 @@ import studies.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("studies", "0004_rater_limits_and_codes"),
+        ("studies", "0005_study_plan"),
     ]
 
     operations = [
