@@ -140,8 +140,10 @@ def test_no_rater_visible_response_differs_by_group(study):
         assert len(set().union(*by_group.values())) == 1, f"{kind} headers differ ({how})"
     assert len(set().union(*media_headers.values())) == 1, "media headers differ by group"
 
-    # Random tokens (CSRF, items) may spell anything: mask them before looking for words.
+    # Random tokens (CSRF, CSP nonces, items) may spell anything ("Bob" in a nonce): mask
+    # them before looking for words.
     visible = CSRF.sub("CSRF", "\n".join(everything))
+    visible = NONCE_VALUE.sub("'nonce-NONCE'", NONCE.sub('nonce="NONCE"', visible))
     for item in items:
         visible = visible.replace(item, "ITEM")
     for secret in ("Human only", "AI only", "Human-AI collaboration", "secret-pid", "Ann",
