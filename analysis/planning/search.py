@@ -74,16 +74,7 @@ def _fewest_samples(design, variance, weights_list, criterion, k) -> int | None:
             criterion.target
         )
 
-    if not reaches(MAX_SAMPLES_PER_GROUP):
-        return None
-    high = MAX_SAMPLES_PER_GROUP
-    while low < high:
-        middle = (low + high) // 2
-        if reaches(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return low
+    return _smallest(reaches, low, MAX_SAMPLES_PER_GROUP)
 
 
 def _fewest_ratings(design, variance, weights_list, criterion) -> int | None:
@@ -96,6 +87,11 @@ def _fewest_ratings(design, variance, weights_list, criterion) -> int | None:
             criterion.target
         )
 
+    return _smallest(reaches, low, high)
+
+
+def _smallest(reaches, low: int, high: int) -> int | None:
+    """The smallest n in [low, high] with reaches(n) (which grows with n), or None."""
     if not reaches(high):
         return None
     while low < high:
