@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.engine.guess_detection import _detection
-from analysis.engine.reasons import _clean
+from analysis.engine.guess_detection import detection_section
+from analysis.engine.reasons import json_safe
 from analysis.stats.detection import detection_summary
 from tests.analysis.detection_studies import GROUPS, guessing_studies
 
@@ -108,8 +108,8 @@ def main() -> None:
         f"{u.naive_ci[1]:.4f}, p {u.naive.p:.2g}"
     )
     section, cost = timed(
-        lambda: _clean(
-            _detection(
+        lambda: json_safe(
+            detection_section(
                 true, guess, list(GROUPS), participant=rater, names=names, sample=sample,
                 alpha=ALPHA,
             )

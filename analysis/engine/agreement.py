@@ -3,13 +3,13 @@ ICC(A,1), from a complete design or from the crossed model's variance components
 
 import numpy as np
 
-from analysis.engine.inputs import _Ratings
+from analysis.engine.inputs import CodedRatings
 from analysis.engine.parameters import CI_LEVEL
-from analysis.engine.reasons import _obj
+from analysis.engine.reasons import with_reasons
 from analysis.stats import reliability
 
 
-def _reliability(data: _Ratings, fit, model_reason) -> dict:
+def reliability_section(data: CodedRatings, fit, model_reason) -> dict:
     interval = reliability.krippendorff_alpha(data.sample, data.score, level="interval")
     ordinal = reliability.krippendorff_alpha(data.sample, data.score, level="ordinal")
     out = {
@@ -41,10 +41,10 @@ def _reliability(data: _Ratings, fit, model_reason) -> dict:
     else:
         out.update(icc=total, icc_method="crossed_model_variance_components")
         reasons["icc"] = total_reason
-    return _obj(out, "not computable", **{k: v for k, v in reasons.items() if v})
+    return with_reasons(out, "not computable", **{k: v for k, v in reasons.items() if v})
 
 
-def _icc_components(data: _Ratings, fit, model_reason):
+def _icc_components(data: CodedRatings, fit, model_reason):
     if fit is None:
         return np.nan, model_reason, np.nan, model_reason
     var = fit.variance
@@ -62,7 +62,7 @@ def _icc_components(data: _Ratings, fit, model_reason):
     return within, None, total, total_reason
 
 
-def _complete_matrix(data: _Ratings):
+def _complete_matrix(data: CodedRatings):
     n_p, n_s = data.participant_names.size, data.n_samples
     n = data.score.size
     if n_p < 2 or n_s < 2 or n != n_p * n_s:

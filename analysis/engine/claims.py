@@ -3,15 +3,15 @@ crossed model, judged by `analysis.stats.claims`."""
 
 import numpy as np
 
-from analysis.engine.inputs import ClaimSpec, _Ratings
-from analysis.engine.model import _fit
+from analysis.engine.inputs import ClaimSpec, CodedRatings
+from analysis.engine.model import model_fit
 from analysis.engine.parameters import CI_LEVEL
-from analysis.engine.reasons import _obj
+from analysis.engine.reasons import with_reasons
 from analysis.stats import claims as claim_stats
 from analysis.stats import descriptives
 
 
-def _claims(specs, fit, model_reason, data: _Ratings, keys, alpha, margin) -> list[dict]:
+def claims_section(specs, fit, model_reason, data: CodedRatings, keys, alpha, margin) -> list[dict]:
     raw_means = descriptives.grouped_means(data.score, data.group, len(keys))
     out = []
     for spec in specs:
@@ -43,11 +43,11 @@ def _claims(specs, fit, model_reason, data: _Ratings, keys, alpha, margin) -> li
                 p_tost=None,
                 verdict=None,
             )
-            out.append(_obj(entry, problem))
+            out.append(with_reasons(entry, problem))
             continue
         entry.update(_claim_from_fit(fit, contrast, spec.value, alpha, margin))
         entry["observed_raw"] = float(contrast[contrast != 0] @ raw_means[contrast != 0])
-        out.append(_obj(entry, entry.pop("_reason") or "not applicable", df=_DF_NORMAL))
+        out.append(with_reasons(entry, entry.pop("_reason") or "not applicable", df=_DF_NORMAL))
     return out
 
 
@@ -60,7 +60,7 @@ def claim_verdicts(
     keep NaN where `analyze` would write null."""
     participant = np.asarray(participant, dtype=np.int64)
     names = np.arange(int(participant.max()) + 1 if participant.size else 0)
-    data = _Ratings.build(
+    data = CodedRatings.build(
         np.asarray(score, dtype=float),
         np.asarray(group, dtype=np.int64),
         participant,
@@ -68,8 +68,8 @@ def claim_verdicts(
         np.asarray(sample, dtype=np.int64),
         len(keys),
     )
-    fit, reason = _fit(data, len(keys), model_method)
-    return _claims(claims, fit, reason, data, list(keys), alpha, margin)
+    fit, reason = model_fit(data, len(keys), model_method)
+    return claims_section(claims, fit, reason, data, list(keys), alpha, margin)
 
 
 _DF_NORMAL = "normal reference: the model gives no degrees of freedom"

@@ -6,13 +6,13 @@ from itertools import combinations
 
 import numpy as np
 
-from analysis.engine.inputs import _Ratings
+from analysis.engine.inputs import CodedRatings
 from analysis.engine.parameters import CI_LEVEL
-from analysis.engine.reasons import _fields, _obj
+from analysis.engine.reasons import fields_of, with_reasons
 from analysis.stats import bootstrap, effects, inference
 
 
-def _tests(data: _Ratings, keys, boots):
+def tests_section(data: CodedRatings, keys, boots):
     per_group = [units for units, _ in boots]
     present = [u for u in per_group if u.size]
     anova = inference.anova_oneway(present)
@@ -20,9 +20,9 @@ def _tests(data: _Ratings, keys, boots):
     kw = inference.kruskal_wallis(present)
     omnibus = {
         "unit": "sample",
-        "anova": _obj(_fields(anova, "F", "df_num", "df_den", "p"), anova.reason),
-        "welch_anova": _obj(_fields(welch, "F", "df_num", "df_den", "p"), welch.reason),
-        "kruskal_wallis": _obj(_fields(kw, "H", "df", "p"), kw.reason),
+        "anova": with_reasons(fields_of(anova, "F", "df_num", "df_den", "p"), anova.reason),
+        "welch_anova": with_reasons(fields_of(welch, "F", "df_num", "df_den", "p"), welch.reason),
+        "kruskal_wallis": with_reasons(fields_of(kw, "H", "df", "p"), kw.reason),
     }
     rows, raw = [], []
     for i, j in combinations(range(len(keys)), 2):
@@ -55,7 +55,7 @@ def _tests(data: _Ratings, keys, boots):
                 "mann_whitney_u": u.U,
                 "mann_whitney_method": u.method,
                 "p_mann_whitney": u.p,
-                "bootstrap_ci95": _obj(
+                "bootstrap_ci95": with_reasons(
                     {"percentile": [pct.low, pct.high], "bca": [bca.low, bca.high]},
                     empty,
                     percentile=pct.reason,
@@ -83,5 +83,5 @@ def _tests(data: _Ratings, keys, boots):
         row["p_mann_whitney_holm"] = pu
         reasons["p_holm"] = reasons["p"]
         reasons["p_mann_whitney_holm"] = reasons["p_mann_whitney"]
-        pairwise.append(_obj(row, "not computable", **reasons))
+        pairwise.append(with_reasons(row, "not computable", **reasons))
     return omnibus, pairwise

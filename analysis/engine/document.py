@@ -6,24 +6,24 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from analysis.engine.agreement import _reliability
-from analysis.engine.claims import _claims
-from analysis.engine.comparisons import _tests
-from analysis.engine.exclusions import _with_exclusions
-from analysis.engine.groups import _groups
-from analysis.engine.guess_detection import _detection
+from analysis.engine.agreement import reliability_section
+from analysis.engine.claims import claims_section
+from analysis.engine.comparisons import tests_section
+from analysis.engine.exclusions import exclusions_section
+from analysis.engine.groups import groups_section
+from analysis.engine.guess_detection import detection_section
 from analysis.engine.inputs import (
     ClaimSpec,
+    CodedRatings,
     RatingsFrame,
-    _codes_in_order,
-    _columns,
-    _group_keys,
-    _Ratings,
+    codes_in_order,
+    frame_columns,
+    group_keys_in_order,
 )
-from analysis.engine.model import _fit, _model_section
+from analysis.engine.model import model_fit, model_section
 from analysis.engine.parameters import CI_LEVEL, ENGINE_VERSION, N_BOOTSTRAP, QUALITY
-from analysis.engine.rater_quality import _quality, _zscores
-from analysis.engine.reasons import _clean
+from analysis.engine.rater_quality import quality_section, zscores_section
+from analysis.engine.reasons import json_safe
 from analysis.stats import claims as claim_stats
 from analysis.stats import descriptives
 
@@ -47,10 +47,10 @@ def analyze(
     alpha, scale_min, scale_max = float(alpha), float(scale_min), float(scale_max)
     margin = claim_stats.default_margin(scale_min, scale_max) if margin is None else float(margin)
     seed = int(seed) % 2**63
-    cols = _columns(frame)
-    keys = _group_keys(cols["group"], group_order, notes)
+    cols = frame_columns(frame)
+    keys = group_keys_in_order(cols["group"], group_order, notes)
     k = len(keys)
-    group_code = _codes_in_order(cols["group"], keys)
+    group_code = codes_in_order(cols["group"], keys)
     is_check = np.isfinite(cols["attention_low"]) | np.isfinite(cols["attention_high"])
     regular = ~is_check & np.isfinite(cols["score"])
     if np.any(~is_check & ~np.isfinite(cols["score"])):
@@ -59,7 +59,7 @@ def analyze(
     names, participant = np.unique(cols["participant"], return_inverse=True)
     participant = participant.ravel()
     sample = np.unique(cols["sample"], return_inverse=True)[1].ravel()
-    main = _Ratings.build(
+    main = CodedRatings.build(
         cols["score"][regular],
         group_code[regular],
         participant[regular],
@@ -95,25 +95,25 @@ def analyze(
         },
     }
     report("descriptives", 10)
-    doc["groups"], boots = _groups(main, keys, seed, stream=0)
+    doc["groups"], boots = groups_section(main, keys, seed, stream=0)
     report("tests", 30)
-    doc["omnibus"], doc["pairwise"] = _tests(main, keys, boots)
+    doc["omnibus"], doc["pairwise"] = tests_section(main, keys, boots)
     report("model", 50)
-    fit, model_reason = _fit(main, k, model_method)
-    doc["model"] = _model_section(fit, model_reason, keys)
-    doc["claims"] = _claims(claims, fit, model_reason, main, keys, alpha, margin)
+    fit, model_reason = model_fit(main, k, model_method)
+    doc["model"] = model_section(fit, model_reason, keys)
+    doc["claims"] = claims_section(claims, fit, model_reason, main, keys, alpha, margin)
     report("reliability", 70)
-    doc["reliability"] = _reliability(main, fit, model_reason)
+    doc["reliability"] = reliability_section(main, fit, model_reason)
     report("quality", 85)
-    doc["rater_quality"] = _quality(cols, is_check, participant, names)
-    doc["zscores"] = _zscores(main, keys)
+    doc["rater_quality"] = quality_section(cols, is_check, participant, names)
+    doc["zscores"] = zscores_section(main, keys)
     flagged_names = set(doc["rater_quality"]["excluded_participants"])
-    doc["with_exclusions"] = _with_exclusions(
+    doc["with_exclusions"] = exclusions_section(
         doc, main, flagged_names, keys, claims, alpha, margin, seed, model_method
     )
     guessed = regular & (cols["guess"] != "")
     if np.any(guessed):
-        doc["detection"] = _detection(
+        doc["detection"] = detection_section(
             np.array(keys)[group_code[guessed]],
             cols["guess"][guessed],
             keys,
@@ -126,4 +126,4 @@ def analyze(
         notes.extend(f"model: {note}" for note in fit.notes)
     doc["notes"] = notes
     report("done", 100)
-    return _clean(doc)
+    return json_safe(doc)

@@ -3,13 +3,13 @@ flagged in `rater_quality`."""
 
 import numpy as np
 
-from analysis.engine.claims import _claims
-from analysis.engine.groups import _groups
-from analysis.engine.inputs import _Ratings
-from analysis.engine.model import _fit, _model_section
+from analysis.engine.claims import claims_section
+from analysis.engine.groups import groups_section
+from analysis.engine.inputs import CodedRatings
+from analysis.engine.model import model_fit, model_section
 
 
-def _with_exclusions(doc, main, flagged, keys, claims, alpha, margin, seed, method) -> dict:
+def exclusions_section(doc, main, flagged, keys, claims, alpha, margin, seed, method) -> dict:
     excluded = sorted(flagged & set(main.participant_names.tolist()))
     if not excluded:
         return {
@@ -22,7 +22,7 @@ def _with_exclusions(doc, main, flagged, keys, claims, alpha, margin, seed, meth
             "model": doc["model"],
         }
     keep = ~np.isin(main.participant_names[main.participant], excluded)
-    sub = _Ratings.build(
+    sub = CodedRatings.build(
         main.score[keep],
         main.group[keep],
         main.participant[keep],
@@ -30,14 +30,14 @@ def _with_exclusions(doc, main, flagged, keys, claims, alpha, margin, seed, meth
         main.sample[keep],
         len(keys),
     )
-    groups, _ = _groups(sub, keys, seed, stream=1)
-    fit, reason = _fit(sub, len(keys), method)
+    groups, _ = groups_section(sub, keys, seed, stream=1)
+    fit, reason = model_fit(sub, len(keys), method)
     return {
         "excluded_participants": excluded,
         "n_ratings": int(sub.score.size),
         "n_participants": int(sub.participant_names.size),
         "identical_to_main": False,
         "groups": groups,
-        "claims": _claims(claims, fit, reason, sub, keys, alpha, margin),
-        "model": _model_section(fit, reason, keys),
+        "claims": claims_section(claims, fit, reason, sub, keys, alpha, margin),
+        "model": model_section(fit, reason, keys),
     }

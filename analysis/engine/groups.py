@@ -3,15 +3,15 @@ of per-sample means and its bootstrap intervals (the sample is the unit)."""
 
 import numpy as np
 
-from analysis.engine.inputs import _Ratings
+from analysis.engine.inputs import CodedRatings
 from analysis.engine.parameters import CI_LEVEL, N_BOOTSTRAP
-from analysis.engine.reasons import _obj
+from analysis.engine.reasons import with_reasons
 from analysis.stats import bootstrap, descriptives
 
 NO_RATINGS = "no ratings in this group"
 
 
-def _groups(data: _Ratings, keys, seed: int, *, stream: int):
+def groups_section(data: CodedRatings, keys, seed: int, *, stream: int):
     unit_means = data.unit_means
     order = np.argsort(data.group, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(data.group, minlength=len(keys)))])
@@ -33,7 +33,7 @@ def _groups(data: _Ratings, keys, seed: int, *, stream: int):
 
 def _group_entry(scores, units, boot, n_raters) -> dict:
     if scores.size == 0:
-        return _obj(
+        return with_reasons(
             {
                 "n": 0,
                 "n_raters": 0,
@@ -46,7 +46,7 @@ def _group_entry(scores, units, boot, n_raters) -> dict:
                 "ci95": [None, None],
                 "mean_of_sample_means": None,
                 "histogram": {},
-                "bootstrap_ci95": _obj(
+                "bootstrap_ci95": with_reasons(
                     {"percentile": [None, None], "bca": [None, None]}, NO_RATINGS
                 ),
             },
@@ -56,7 +56,7 @@ def _group_entry(scores, units, boot, n_raters) -> dict:
     u = descriptives.describe(units, level=CI_LEVEL)
     unit_reason = "fewer than two samples in this group" if units.size < 2 else u.reason
     pct, bca = _boot_intervals(boot, units)
-    return _obj(
+    return with_reasons(
         {
             "n": d.n,
             "n_raters": n_raters,
@@ -70,7 +70,7 @@ def _group_entry(scores, units, boot, n_raters) -> dict:
             "ci95_unit": "sample",
             "mean_of_sample_means": u.mean,
             "histogram": descriptives.histogram(scores),
-            "bootstrap_ci95": _obj(
+            "bootstrap_ci95": with_reasons(
                 {"percentile": [pct.low, pct.high], "bca": [bca.low, bca.high]},
                 unit_reason,
                 percentile=pct.reason,

@@ -4,7 +4,7 @@ judged with the crossing of raters and samples respected (`analysis.stats.detect
 import numpy as np
 
 from analysis.engine.parameters import CI_LEVEL
-from analysis.engine.reasons import _obj
+from analysis.engine.reasons import with_reasons
 from analysis.stats import detection
 
 TEST = (
@@ -23,7 +23,7 @@ def _interval(e) -> list[float]:
 def _chance(test: detection.ChanceTest, alpha: float) -> dict:
     naive = test.naive
     better = None if not np.isfinite(test.p) else bool(test.p < alpha)
-    return _obj(
+    return with_reasons(
         {
             "p0": test.p0,
             "p": test.p,
@@ -39,7 +39,7 @@ def _chance(test: detection.ChanceTest, alpha: float) -> dict:
 
 
 def _estimate(e: detection.CrossedEstimate) -> dict:
-    return _obj(
+    return with_reasons(
         {"estimate": e.estimate, "se": e.se, "ci95": _interval(e)}, e.reason or "not computable"
     )
 
@@ -70,7 +70,7 @@ def _per_rater(d: detection.Detection, names: np.ndarray) -> list[dict]:
             "d_prime": d_prime,
             "c": c,
         }
-        rows.append(_obj(row, missing))
+        rows.append(with_reasons(row, missing))
     return rows
 
 
@@ -82,9 +82,9 @@ def _signal_detection(d: detection.Detection) -> dict:
         "n": d.sdt_n,
     }
     if d.sdt is None:
-        return _obj({**fields, "d_prime": None, "c": None}, d.sdt_reason)
+        return with_reasons({**fields, "d_prime": None, "c": None}, d.sdt_reason)
     counts = d.sdt.counts
-    return _obj(
+    return with_reasons(
         {
             **fields,
             "hits": int(counts.hits),
@@ -100,7 +100,7 @@ def _signal_detection(d: detection.Detection) -> dict:
     )
 
 
-def _detection(true, guessed, keys, *, participant, names, sample, alpha: float) -> dict:
+def detection_section(true, guessed, keys, *, participant, names, sample, alpha: float) -> dict:
     """The section for guesses `guessed` of samples whose group is `true`; `participant`
     holds codes into `names`, `sample` any sample codes."""
     d = detection.detection_summary(
@@ -114,14 +114,14 @@ def _detection(true, guessed, keys, *, participant, names, sample, alpha: float)
         "n_samples": d.n_samples,
         "method": METHOD,
         "test": TEST,
-        "accuracy_ci95": _obj(
+        "accuracy_ci95": with_reasons(
             {"se": d.accuracy.se, "df": d.accuracy.df, "ci95": _interval(d.accuracy)},
             d.accuracy.reason or "not computable",
         ),
         "chance_uniform": _chance(d.uniform, alpha),
         "chance_majority": _chance(d.majority, alpha),
         "confusion": d.confusion,
-        "per_group_accuracy": _obj(
+        "per_group_accuracy": with_reasons(
             {g: e.estimate for g, e in d.per_group.items()}, "no guesses for this group"
         ),
         "per_group": {

@@ -1,5 +1,5 @@
 """What the engine takes: `RatingsFrame` (one row per rating) and `ClaimSpec` (a claim to
-judge), and how the frame's columns are checked and coded into integer arrays (`_Ratings`).
+judge), and how the frame's columns are checked and coded into integer arrays (`CodedRatings`).
 """
 
 from dataclasses import dataclass
@@ -34,7 +34,7 @@ class RatingsFrame:
 
 
 @dataclass
-class _Ratings:
+class CodedRatings:
     """Regular ratings with integer codes: group over `keys`, compact participant/unit."""
 
     score: np.ndarray
@@ -69,7 +69,7 @@ class _Ratings:
         return descriptives.grouped_means(self.score, self.unit, self.unit_group.size)
 
 
-def _columns(frame: RatingsFrame) -> dict:
+def frame_columns(frame: RatingsFrame) -> dict:
     cols = {
         "participant": _strings(frame.participant),
         "sample": _strings(frame.sample),
@@ -96,7 +96,7 @@ def _strings(values) -> np.ndarray:
     return values.astype(str)
 
 
-def _group_keys(groups, order, notes) -> list[str]:
+def group_keys_in_order(groups, order, notes) -> list[str]:
     present = np.unique(groups).tolist()
     if order is None:
         return sorted(present)
@@ -107,7 +107,7 @@ def _group_keys(groups, order, notes) -> list[str]:
     return keys + extra
 
 
-def _codes_in_order(values: np.ndarray, keys: list[str]) -> np.ndarray:
+def codes_in_order(values: np.ndarray, keys: list[str]) -> np.ndarray:
     uniques, inverse = np.unique(values, return_inverse=True)
     index = {key: i for i, key in enumerate(keys)}
     return np.array([index[v] for v in uniques.tolist()], dtype=np.int64)[inverse.ravel()]

@@ -4,14 +4,14 @@ claims and the ICC build on, and its fitted group means and variance components.
 import numpy as np
 
 from analysis.engine.groups import NO_RATINGS
-from analysis.engine.inputs import _Ratings
+from analysis.engine.inputs import CodedRatings
 from analysis.engine.parameters import CI_LEVEL
-from analysis.engine.reasons import _obj
+from analysis.engine.reasons import with_reasons
 
 NO_MODEL = "mixed model unavailable"
 
 
-def _fit(data: _Ratings, k: int, method: str):
+def model_fit(data: CodedRatings, k: int, method: str):
     """The crossed model fit, or (None, reason): never raises."""
     if data.score.size == 0:
         return None, "no ratings"
@@ -28,13 +28,14 @@ def _fit(data: _Ratings, k: int, method: str):
     return fit, None
 
 
-def _model_section(fit, reason, keys) -> dict:
+def model_section(fit, reason, keys) -> dict:
     if fit is None:
         means = {
-            key: _obj({"estimate": None, "se": None, "ci95": [None, None]}, reason) for key in keys
+            key: with_reasons({"estimate": None, "se": None, "ci95": [None, None]}, reason)
+            for key in keys
         }
-        variance = _obj({"participant": None, "sample": None, "residual": None}, reason)
-        return _obj(
+        variance = with_reasons({"participant": None, "sample": None, "residual": None}, reason)
+        return with_reasons(
             {"method": None, "means": means, "variance": variance, "df": None, "converged": None},
             reason,
         )
@@ -46,9 +47,9 @@ def _model_section(fit, reason, keys) -> dict:
         contrast[g] = 1.0
         estimate, se, lo, hi = mean_ci(fit, contrast, level=CI_LEVEL)
         why = NO_RATINGS if not np.isfinite(estimate) else "standard error not identifiable"
-        means[key] = _obj({"estimate": estimate, "se": se, "ci95": [lo, hi]}, why)
-    variance = _obj(dict(fit.variance), "not identifiable in this design (see notes)")
-    return _obj(
+        means[key] = with_reasons({"estimate": estimate, "se": se, "ci95": [lo, hi]}, why)
+    variance = with_reasons(dict(fit.variance), "not identifiable in this design (see notes)")
+    return with_reasons(
         {
             "method": fit.method,
             "means": means,

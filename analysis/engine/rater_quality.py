@@ -3,13 +3,13 @@ speed or straight-lining, and per-participant z-scores summarised by group."""
 
 import numpy as np
 
-from analysis.engine.inputs import _Ratings
+from analysis.engine.inputs import CodedRatings
 from analysis.engine.parameters import CI_LEVEL, QUALITY
-from analysis.engine.reasons import _obj
+from analysis.engine.reasons import with_reasons
 from analysis.stats import descriptives, raters
 
 
-def _quality(cols, is_check, code, names) -> dict:
+def quality_section(cols, is_check, code, names) -> dict:
     q = raters.rater_quality(
         code,
         names.size,
@@ -32,7 +32,7 @@ def _quality(cols, is_check, code, names) -> dict:
             if hit
         ]
         flags.append(
-            _obj(
+            with_reasons(
                 {
                     "participant": str(names[i]),
                     "flagged_for": why,
@@ -57,10 +57,10 @@ def _quality(cols, is_check, code, names) -> dict:
         "flags": flags,
         "excluded_participants": [f["participant"] for f in flags],
     }
-    return _obj(section, "no server-measured times")
+    return with_reasons(section, "no server-measured times")
 
 
-def _zscores(data: _Ratings, keys) -> dict:
+def zscores_section(data: CodedRatings, keys) -> dict:
     n_p = data.participant_names.size
     z = raters.participant_zscores(data.score, data.participant, n_p)
     usable = np.isfinite(z.z)
@@ -71,7 +71,7 @@ def _zscores(data: _Ratings, keys) -> dict:
         units = unit_z[(data.unit_group == g) & np.isfinite(unit_z)]
         d = descriptives.describe(values, level=CI_LEVEL)
         u = descriptives.describe(units, level=CI_LEVEL)
-        groups[key] = _obj(
+        groups[key] = with_reasons(
             {"n": d.n, "mean": d.mean, "sd": d.sd, "ci95": [u.ci_low, u.ci_high]},
             d.reason or "no z-scores in this group",
             ci95=u.reason if units.size >= 2 else "fewer than two samples with z-scores",

@@ -5,7 +5,7 @@ infinities become null."""
 import numpy as np
 
 
-def _fields(result, *names) -> dict:
+def fields_of(result, *names) -> dict:
     return {name: getattr(result, name) for name in names}
 
 
@@ -19,7 +19,7 @@ def _is_null(value) -> bool:
     return False
 
 
-def _obj(fields: dict, reason: str | None, **specific: str | None) -> dict:
+def with_reasons(fields: dict, reason: str | None, **specific: str | None) -> dict:
     """`fields` plus `reasons`: every null field gets its specific reason, else `reason`."""
     reasons = {}
     for key, value in fields.items():
@@ -30,12 +30,12 @@ def _obj(fields: dict, reason: str | None, **specific: str | None) -> dict:
     return {**fields, "reasons": reasons}
 
 
-def _clean(value):
+def json_safe(value):
     """JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
