@@ -8,10 +8,11 @@ from django.utils.html import format_html
 
 from analysis.models import AnalysisRun
 from analysis.selectors import analysis_run_list_visible
+from config.readonly import ReadOnlyAdmin
 
 
 @admin.register(AnalysisRun)
-class AnalysisRunAdmin(admin.ModelAdmin):
+class AnalysisRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "study",
@@ -29,15 +30,6 @@ class AnalysisRunAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return analysis_run_list_visible(user=request.user).select_related("study")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="results")
     def results_page(self, obj: AnalysisRun):

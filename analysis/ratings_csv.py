@@ -11,6 +11,7 @@ columns are ignored. Every problem names the file, the line and the column.
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,27 +59,48 @@ def _float(text: str, *, where: str, errors: list[str], empty_ok: bool = False) 
     return value
 
 
-def ratings_file_read(path: str | Path, *, criterion: str | None = None) -> RatingsFile:
-    """Read and check the whole file; RatingsFileError lists up to 20 problems."""
-    from analysis.engine import RatingsFrame
+@dataclass
+class CsvColumns:
+    """A checked CSV file as columns of stripped strings, with each row's line number."""
 
+    name: str
+    values: dict[str, list[str]]
+    lines: list[int]
+
+    def __contains__(self, column: str) -> bool:
+        return column in self.values
+
+    def numbers(self, column: str, errors: list[str], *, empty_ok: bool = False) -> np.ndarray:
+        return np.array(
+            [
+                _float(text, where=self.where(line, column), errors=errors, empty_ok=empty_ok)
+                for text, line in zip(self.values[column], self.lines, strict=True)
+            ],
+            dtype=float,
+        )
+
+    def strings(self, column: str) -> np.ndarray:
+        if column not in self.values:
+            return np.full(len(self.lines), "", dtype=str)
+        return np.array(self.values[column], dtype=str)
+
+    def where(self, line: int, column: str) -> str:
+        return f"{self.name} line {line}, column {column}"
+
+
+def csv_columns_read(
+    path: str | Path, *, required: Sequence[str], optional: Sequence[str], what: str
+) -> CsvColumns:
+    """Read a UTF-8 CSV file whose header names at least `required`; every row checked
+    for its width and non-empty required fields. RatingsFileError lists up to 20 problems;
+    `what` names the rows in "no {what} after the header"."""
     name = Path(path).name
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        raise RatingsFileError([f"{name}: cannot read the file ({error.strerror})"]) from error
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RatingsFileError(
-            [f"{name}: not UTF-8 text (byte {error.start} cannot be decoded)"]
-        ) from error
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(_text(path, name), newline=""))
     header = next(reader, None)
     if not header:
         raise RatingsFileError([f"{name} line 1: empty file; the first line must be the header"])
     header = [column.strip() for column in header]
-    missing = [column for column in REQUIRED if column not in header]
+    missing = [column for column in required if column not in header]
     if missing:
         raise RatingsFileError(
             [
@@ -87,122 +109,132 @@ def ratings_file_read(path: str | Path, *, criterion: str | None = None) -> Rati
             ]
         )
     index = {column: position for position, column in enumerate(header)}
-    optional = [column for column in OPTIONAL if column in index]
+    kept = [*required, *(column for column in optional if column in index)]
+    table = CsvColumns(name, {column: [] for column in kept}, [])
     errors: list[str] = []
-    columns: dict[str, list] = {c: [] for c in (*REQUIRED, *optional, "line")}
-    width = len(header)
     for row in reader:
-        line = reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        if len(row) != width:
-            errors.append(f"{name} line {line}: {len(row)} fields, the header has {width}")
+        line = reader.line_num
+        if len(row) != len(header):
+            errors.append(f"{name} line {line}: {len(row)} fields, the header has {len(header)}")
         else:
-            for column in REQUIRED:
-                if not row[index[column]].strip():
-                    errors.append(f"{name} line {line}, column {column}: empty")
-            for column in columns:
-                if column != "line":
-                    columns[column].append(row[index[column]].strip())
-            columns["line"].append(line)
+            errors += [
+                f"{table.where(line, column)}: empty"
+                for column in required
+                if not row[index[column]].strip()
+            ]
+            for column, values in table.values.items():
+                values.append(row[index[column]].strip())
+            table.lines.append(line)
         if len(errors) >= MAX_ERRORS:
-            errors.append(f"{name}: stopped after {MAX_ERRORS} problems")
-            raise RatingsFileError(errors)
-    if not columns["line"] and not errors:
-        errors.append(f"{name}: no ratings after the header")
+            raise RatingsFileError([*errors, f"{name}: stopped after {MAX_ERRORS} problems"])
+    if not table.lines and not errors:
+        errors.append(f"{name}: no {what} after the header")
     if errors:
         raise RatingsFileError(errors)
+    return table
 
-    lines = columns["line"]
-    keep = np.ones(len(lines), dtype=bool)
-    chosen = ""
-    if "criterion" in columns:
-        present = list(dict.fromkeys(columns["criterion"]))
-        if criterion is None and len(present) > 1:
-            raise RatingsFileError(
-                [
-                    f"{name}: ratings of several criteria ({', '.join(present)}); choose one "
-                    f"with --criterion"
-                ]
-            )
-        chosen = criterion or present[0]
-        if chosen not in present:
-            raise RatingsFileError(
-                [f"{name}: no ratings of criterion {chosen!r} (found: {', '.join(present)})"]
-            )
-        keep = np.array([c == chosen for c in columns["criterion"]], dtype=bool)
-    elif criterion:
-        chosen = criterion
-    studies = list(dict.fromkeys(columns.get("study", [])))
+
+def _text(path: str | Path, name: str) -> str:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise RatingsFileError([f"{name}: cannot read the file ({error.strerror})"]) from error
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RatingsFileError(
+            [f"{name}: not UTF-8 text (byte {error.start} cannot be decoded)"]
+        ) from error
+
+
+def _criterion_rows(table: CsvColumns, criterion: str | None) -> tuple[str, np.ndarray]:
+    """The criterion analysed and which rows are its ratings."""
+    if "criterion" not in table:
+        return criterion or "", np.ones(len(table.lines), dtype=bool)
+    present = list(dict.fromkeys(table.values["criterion"]))
+    if criterion is None and len(present) > 1:
+        raise RatingsFileError(
+            [
+                f"{table.name}: ratings of several criteria ({', '.join(present)}); choose one "
+                f"with --criterion"
+            ]
+        )
+    chosen = criterion or present[0]
+    if chosen not in present:
+        raise RatingsFileError(
+            [f"{table.name}: no ratings of criterion {chosen!r} (found: {', '.join(present)})"]
+        )
+    return chosen, np.array([c == chosen for c in table.values["criterion"]], dtype=bool)
+
+
+def _one_study(table: CsvColumns) -> str:
+    studies = list(dict.fromkeys(table.values.get("study", [])))
     if len(studies) > 1:
         raise RatingsFileError(
-            [f"{name}: ratings of several studies ({', '.join(studies)}); analyze one at a time"]
-        )
-
-    def numbers(column: str, *, empty_ok: bool = False) -> np.ndarray:
-        return np.array(
             [
-                _float(
-                    text,
-                    where=f"{name} line {line}, column {column}",
-                    errors=errors,
-                    empty_ok=empty_ok,
-                )
-                for text, line in zip(columns[column], lines, strict=True)
-            ],
-            dtype=float,
+                f"{table.name}: ratings of several studies ({', '.join(studies)}); "
+                "analyze one at a time"
+            ]
         )
+    return studies[0] if studies else ""
 
-    score = numbers("score")
-    seconds = numbers("seconds", empty_ok=True) if "seconds" in columns else None
-    low = high = None
-    if "attention_expected_min" in columns and "attention_expected_max" in columns:
-        low = numbers("attention_expected_min", empty_ok=True)
-        high = numbers("attention_expected_max", empty_ok=True)
-    if seconds is not None:
-        for value, line in zip(seconds, lines, strict=True):
-            if value < 0:
-                errors.append(f"{name} line {line}, column seconds: must not be negative")
-    ids = np.arange(1, len(lines) + 1, dtype=np.int64)
-    if "rating" in columns:
-        try:
-            ids = np.array([int(text) for text in columns["rating"]], dtype=np.int64)
-        except ValueError:
-            bad = next(
-                (line, text)
-                for text, line in zip(columns["rating"], lines, strict=True)
-                if not text.lstrip("-").isdigit()
-            )
-            errors.append(f"{name} line {bad[0]}, column rating: {bad[1]!r} is not a whole number")
+
+def _rating_ids(table: CsvColumns, errors: list[str]) -> np.ndarray:
+    if "rating" not in table:
+        return np.arange(1, len(table.lines) + 1, dtype=np.int64)
+    texts = table.values["rating"]
+    try:
+        return np.array([int(text) for text in texts], dtype=np.int64)
+    except ValueError:
+        line, text = next(
+            (line, text)
+            for text, line in zip(texts, table.lines, strict=True)
+            if not text.lstrip("-").isdigit()
+        )
+        errors.append(f"{table.where(line, 'rating')}: {text!r} is not a whole number")
+        return np.zeros(len(texts), dtype=np.int64)
+
+
+def ratings_file_read(path: str | Path, *, criterion: str | None = None) -> RatingsFile:
+    """Read and check the whole file; RatingsFileError lists up to 20 problems."""
+    from analysis.engine import RatingsFrame
+
+    table = csv_columns_read(path, required=REQUIRED, optional=OPTIONAL, what="ratings")
+    chosen, keep = _criterion_rows(table, criterion)
+    study = _one_study(table)
+    errors: list[str] = []
+    n = len(table.lines)
+    nan = np.full(n, np.nan)
+    score = table.numbers("score", errors)
+    seconds = table.numbers("seconds", errors, empty_ok=True) if "seconds" in table else nan
+    low = high = nan
+    if "attention_expected_min" in table and "attention_expected_max" in table:
+        low = table.numbers("attention_expected_min", errors, empty_ok=True)
+        high = table.numbers("attention_expected_max", errors, empty_ok=True)
+    errors += [
+        f"{table.where(line, 'seconds')}: must not be negative"
+        for value, line in zip(seconds, table.lines, strict=True)
+        if value < 0
+    ]
+    ids = _rating_ids(table, errors)
     if errors:
         raise RatingsFileError(errors[:MAX_ERRORS])
-
-    def strings(column: str) -> np.ndarray:
-        values = columns.get(column)
-        if values is None:
-            return np.full(len(lines), "", dtype=str)
-        return np.array(values, dtype=str)
-
-    n = len(lines)
-    nan = np.full(n, np.nan)
     frame = RatingsFrame(
-        participant=strings("participant")[keep],
-        sample=strings("sample")[keep],
-        group=strings("group")[keep],
+        participant=table.strings("participant")[keep],
+        sample=table.strings("sample")[keep],
+        group=table.strings("group")[keep],
         score=score[keep],
-        seconds=(nan if seconds is None else seconds)[keep],
-        guess=strings("guess")[keep],
-        attention_low=(nan if low is None else low)[keep],
-        attention_high=(nan if high is None else high)[keep],
+        seconds=seconds[keep],
+        guess=table.strings("guess")[keep],
+        attention_low=low[keep],
+        attention_high=high[keep],
     )
     regular = np.isnan(frame.attention_low) & np.isnan(frame.attention_high)
     groups = list(dict.fromkeys(frame.group[regular].tolist()))
     return RatingsFile(
-        frame=frame,
-        rating_ids=ids[keep],
-        criterion=chosen,
-        study=studies[0] if studies else "",
-        groups=groups,
+        frame=frame, rating_ids=ids[keep], criterion=chosen, study=study, groups=groups
     )
 
 

@@ -43,6 +43,7 @@ from analysis import selectors
 from analysis.conf import analysis_setting
 from analysis.models import AnalysisRun
 from analysis.snapshot import input_checksum, input_counts
+from config.celery import broker_problem
 from studies import design
 from studies.models import Study
 
@@ -68,7 +69,6 @@ QUEUE_UNAVAILABLE = (
     "The task queue is unavailable at the moment, so the analysis was not started and "
     "nothing was stored. Try again in a minute."
 )
-QUEUE_TIMEOUT = 3  # seconds to wait for the broker before saying it is unavailable
 TIME_LIMIT = (
     "The analysis took longer than its time limit of {seconds:g} s "
     "(BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT) and was stopped."
@@ -140,14 +140,7 @@ class QueueUnavailable(Exception):
 
 def queue_problem() -> str | None:
     """None when the broker answers now (one quick try), else what went wrong."""
-    from analysis.tasks import analysis_run_task
-
-    try:
-        with analysis_run_task.app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, timeout=QUEUE_TIMEOUT)
-    except Exception as error:  # kombu's OperationalError, a refused or timed-out socket
-        return f"{type(error).__name__}: {error}"
-    return None
+    return broker_problem()
 
 
 def _queue_check() -> None:
@@ -206,6 +199,13 @@ def _send_again(run: AnalysisRun, still_as_seen, **fields) -> int:
     return changed
 
 
+def _send_again_or_fail(run, still_as_seen, *, again: bool, error: str, now, **fields) -> int:
+    """Send the run's task again with `fields` when `again`, else fail it with `error`."""
+    if again:
+        return _send_again(run, still_as_seen, **fields)
+    return still_as_seen.update(status=AnalysisRun.Status.FAILED, error=error, finished_at=now)
+
+
 def _reap_silent_running(now) -> list[int]:
     stale_seconds = float(analysis_setting("STALE_SECONDS"))
     max_attempts = int(analysis_setting("MAX_ATTEMPTS"))
@@ -221,22 +221,18 @@ def _reap_silent_running(now) -> list[int]:
             attempts=run.attempts,
             heartbeat_at__lt=limit,
         )
-        if run.attempts < max_attempts:
-            changed = _send_again(
-                run,
-                still_stale,
-                status=AnalysisRun.Status.QUEUED,
-                stage=REQUEUED_STAGE.format(attempts=run.attempts),
-                percent=0,
-                sent_at=now,
-                sends=1,
-            )
-        else:
-            changed = still_stale.update(
-                status=AnalysisRun.Status.FAILED,
-                error=WORKER_STOPPED.format(seconds=stale_seconds, attempts=run.attempts),
-                finished_at=now,
-            )
+        changed = _send_again_or_fail(
+            run,
+            still_stale,
+            again=run.attempts < max_attempts,
+            error=WORKER_STOPPED.format(seconds=stale_seconds, attempts=run.attempts),
+            now=now,
+            status=AnalysisRun.Status.QUEUED,
+            stage=REQUEUED_STAGE.format(attempts=run.attempts),
+            percent=0,
+            sent_at=now,
+            sends=1,
+        )
         if changed:
             logger.warning("analysis run %s: worker stopped during the run; reaped", run.pk)
             reaped.append(run.pk)
@@ -253,20 +249,16 @@ def _reap_unclaimed_queued(now) -> list[int]:
         still_unclaimed = AnalysisRun.objects.filter(
             pk=run.pk, status=AnalysisRun.Status.QUEUED, sends=run.sends, sent_at__lt=limit
         )
-        if run.sends < MAX_SENDS:
-            changed = _send_again(
-                run,
-                still_unclaimed,
-                sent_at=now,
-                sends=F("sends") + 1,
-                stage=RESENT_STAGE.format(seconds=waited),
-            )
-        else:
-            changed = still_unclaimed.update(
-                status=AnalysisRun.Status.FAILED,
-                error=QUEUE_LOST.format(seconds=waited, sends=run.sends),
-                finished_at=now,
-            )
+        changed = _send_again_or_fail(
+            run,
+            still_unclaimed,
+            again=run.sends < MAX_SENDS,
+            error=QUEUE_LOST.format(seconds=waited, sends=run.sends),
+            now=now,
+            sent_at=now,
+            sends=F("sends") + 1,
+            stage=RESENT_STAGE.format(seconds=waited),
+        )
         if changed:
             logger.warning("analysis run %s: no worker took its task; reaped", run.pk)
             reaped.append(run.pk)

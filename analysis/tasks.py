@@ -7,7 +7,10 @@ settings (see `analysis.conf`): the soft one fails the run with a message, the h
 kills the process and leaves the run to the reaper.
 """
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from analysis.conf import analysis_setting
 
@@ -33,3 +36,18 @@ def analysis_reap_task() -> list[int]:
     from analysis.services import analysis_reap_stale
 
     return analysis_reap_stale()
+
+
+@worker_ready.connect
+def reap_dead_analysis_runs(sender=None, **kwargs) -> None:
+    """A starting worker queues again (or fails) the runs of workers that died mid-run."""
+    from django.db import connections
+
+    from analysis.services import analysis_reap_stale
+
+    try:
+        analysis_reap_stale()
+    except Exception:
+        logging.getLogger(__name__).exception("could not reap the runs of dead workers")
+    finally:
+        connections.close_all()

@@ -25,8 +25,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from analysis.services import QueueUnavailable
 from api.parsers import TOO_LARGE, PayloadTooLarge
 from api.paths import NON_FIELD, field_path
+from config.errors import error_body
 from config.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS
 from studies.services import DesignFrozen, StudyConflict
+
+NOT_A_RESEARCHER = "Only researchers (staff users) use this API."
 
 
 class Conflict(exceptions.APIException):
@@ -102,13 +105,6 @@ def _summary(fields: dict[str, list[str]]) -> str:
     if count > 1:
         first += f" (and {count - 1} more {'problem' if count == 2 else 'problems'})"
     return first
-
-
-def error_body(*, status_code: int, code: str, message: str, fields=None) -> dict:
-    body = {"status": status_code, "code": code, "message": message}
-    if fields is not None:
-        body["fields"] = fields
-    return {"error": body}
 
 
 def exception_handler(exc, context):

@@ -1,9 +1,16 @@
 """Request and response examples of the OpenAPI document (drf-spectacular)."""
 
+from django.conf import settings
+from django.core.validators import validate_slug
 from drf_spectacular.utils import OpenApiExample
+from rest_framework.exceptions import NotAuthenticated, Throttled
 
+from api.errors import NOT_A_RESEARCHER
+from api.parsers import TOO_LARGE
+from config.errors import error_body
 from config.unavailable import DATABASE_UNAVAILABLE
 from studies.media_files import MEDIA_UNWRITABLE
+from studies.services import FROZEN_MESSAGE
 
 SEED_STUDY = {
     "slug": "seed-claim-replication",
@@ -333,11 +340,11 @@ analysis_detail_response = OpenApiExample(
 )
 
 
+UPLOAD_LIMIT = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 def _error(status: int, code: str, message: str, fields=None) -> dict:
-    body = {"status": status, "code": code, "message": message}
-    if fields is not None:
-        body["fields"] = fields
-    return {"error": body}
+    return error_body(status_code=status, code=code, message=message, fields=fields)
 
 
 ERRORS = {
@@ -346,25 +353,21 @@ ERRORS = {
         value=_error(
             400,
             "invalid",
-            'groups[1].key: Enter a valid "slug" ...',
-            {
-                "groups[1].key": [
-                    'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'
-                ]
-            },
+            f"groups[1].key: {validate_slug.message}",
+            {"groups[1].key": [str(validate_slug.message)]},
         ),
         response_only=True,
         status_codes=["400"],
     ),
     401: OpenApiExample(
         "No or wrong token",
-        value=_error(401, "not_authenticated", "Authentication credentials were not provided."),
+        value=_error(401, "not_authenticated", str(NotAuthenticated.default_detail)),
         response_only=True,
         status_codes=["401"],
     ),
     403: OpenApiExample(
         "Not a researcher",
-        value=_error(403, "permission_denied", "Only researchers (staff users) use this API."),
+        value=_error(403, "permission_denied", NOT_A_RESEARCHER),
         response_only=True,
         status_codes=["403"],
     ),
@@ -379,22 +382,22 @@ ERRORS = {
         value=_error(
             409,
             "design_frozen",
-            "Study 'seed-claim' is open: its design was frozen "
-            "when it opened, so scale_max cannot change. Create a new study to change "
-            "the design.",
+            FROZEN_MESSAGE.format(slug="seed-claim", status="open", what="scale_max"),
         ),
         response_only=True,
         status_codes=["409"],
     ),
     413: OpenApiExample(
         "Too large",
-        value=_error(413, "too_large", "The request body is larger than 10485760 bytes."),
+        value=_error(
+            413, "too_large", TOO_LARGE.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        ),
         response_only=True,
         status_codes=["413"],
     ),
     429: OpenApiExample(
         "Too many requests",
-        value=_error(429, "throttled", "Request was throttled. Expected available in 3 seconds."),
+        value=_error(429, "throttled", str(Throttled(wait=3).detail)),
         response_only=True,
         status_codes=["429"],
     ),

@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework import exceptions, parsers
 
 from api.paths import NON_FIELD, field_path
+from config.storable import text_problem
 
 MAX_DEPTH = 32
 MAX_INTEGER = 2**63 - 1
@@ -27,17 +28,6 @@ class PayloadTooLarge(exceptions.APIException):
 
 def _path(parts: list) -> str:
     return field_path(*parts) or NON_FIELD
-
-
-def text_problem(value: str) -> str | None:
-    """Why a string cannot be stored, or None."""
-    if "\x00" in value:
-        return "Must not contain NUL (\\u0000) characters."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "Must be valid Unicode (it holds a lone surrogate)."
-    return None
 
 
 def body_problems(data) -> dict[str, list[str]]:

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import views
+from api import views, views_data
 
 app_name = "api"
 urlpatterns = [
@@ -12,13 +12,13 @@ urlpatterns = [
     path("studies/<slug:slug>/open/", views.StudyOpen.as_view(), name="study-open"),
     path("studies/<slug:slug>/close/", views.StudyClose.as_view(), name="study-close"),
     path("studies/<slug:slug>/plan/", views.StudyPlan.as_view(), name="study-plan"),
-    path("studies/<slug:slug>/samples/", views.SampleList.as_view(), name="sample-list"),
-    path("studies/<slug:slug>/ratings/", views.RatingExport.as_view(), name="rating-export"),
-    path("studies/<slug:slug>/analyses/", views.AnalysisList.as_view(), name="analysis-list"),
-    path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis-detail"),
+    path("studies/<slug:slug>/samples/", views_data.SampleList.as_view(), name="sample-list"),
+    path("studies/<slug:slug>/ratings/", views_data.RatingExport.as_view(), name="rating-export"),
+    path("studies/<slug:slug>/analyses/", views_data.AnalysisList.as_view(), name="analysis-list"),
+    path("analyses/<int:run_id>/", views_data.AnalysisDetail.as_view(), name="analysis-detail"),
     path(
         "analyses/<int:run_id>/plots/<slug:key>.png",
-        views.AnalysisPlot.as_view(),
+        views_data.AnalysisPlot.as_view(),
         name="analysis-plot",
     ),
     # Any other path, even one with a line break in it: a JSON 404.

@@ -1,11 +1,9 @@
 """The Celery application: settings under the CELERY_ namespace, tasks found in the apps."""
 
-import logging
 import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,16 +30,14 @@ def ping() -> str:
     return "pong"
 
 
-@worker_ready.connect
-def reap_dead_analysis_runs(sender=None, **kwargs) -> None:
-    """A starting worker queues again (or fails) the runs of workers that died mid-run."""
-    from django.db import connections
+BROKER_TIMEOUT = 3  # seconds to wait for the broker before saying it is unavailable
 
-    from analysis.services import analysis_reap_stale
 
+def broker_problem(timeout: float = BROKER_TIMEOUT) -> str | None:
+    """None when the broker answers now (one quick try), else what went wrong."""
     try:
-        analysis_reap_stale()
-    except Exception:
-        logging.getLogger(__name__).exception("could not reap the runs of dead workers")
-    finally:
-        connections.close_all()
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
+    except Exception as error:  # kombu's OperationalError, a refused or timed-out socket
+        return f"{type(error).__name__}: {error}"
+    return None

@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from config.celery import broker_problem
 from config.unavailable import RETRY_AFTER_SECONDS
 
 
@@ -31,9 +32,7 @@ def live(request):
 
 @never_cache
 def ready(request):
-    from analysis.services import queue_problem
-
-    database, broker = _database_problem(), queue_problem()
+    database, broker = _database_problem(), broker_problem()
     body = {
         "status": "ok" if database is None else "unavailable",
         "database": {"ok": database is None, "error": database},

@@ -13,8 +13,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 
-from api.errors import error_body
-from api.parsers import text_problem
+from config.errors import error_body
+from config.storable import text_problem
 
 FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ratings",
     "analysis",
     "api",
+    "demo",
     "axes",
     "csp",
 ]

@@ -19,6 +19,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext, gettext_noop
 
+from config.errors import error_body
+
 RETRY_AFTER_SECONDS = 5
 RATER_NAMESPACE = "ratings"
 DATABASE_UNAVAILABLE = "The service is unavailable for a moment; nothing was stored. Try again."
@@ -43,8 +45,6 @@ def database_unavailable(error: BaseException | None) -> bool:
 
 def unavailable_response(request):
     if request.path.startswith("/api/"):
-        from api.errors import error_body
-
         body = error_body(status_code=503, code="unavailable", message=DATABASE_UNAVAILABLE)
         response = JsonResponse(body, status=503)
     else:
@@ -80,8 +80,6 @@ def server_error(request):
     if database_unavailable(sys.exc_info()[1]):
         return unavailable_response(request)
     if request.path.startswith("/api/"):
-        from api.errors import error_body
-
         body = error_body(status_code=500, code="error", message=SERVER_ERROR)
         return JsonResponse(body, status=500)
     return render(request, "500.html", {"message": gettext(SERVER_ERROR)}, status=500)

@@ -4,8 +4,12 @@ Ratings are never edited, so nothing here writes."""
 
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 
+from config.readonly import ReadOnlyAdmin
 from ratings.models import Participant
+from ratings.selectors import study_progress
+from studies.admin_sections import study_page_section
 from studies.selectors import study_list_visible
 
 # The cookie key would let whoever reads it act as the rater; the seed (and the order drawn
@@ -15,7 +19,7 @@ SHOWN_FIELDS = [f.name for f in Participant._meta.fields if f.name not in SECRET
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["pseudonym", "study", "status", "external_id", "consented_at",
                     "finished_at", "items_rated"]  # fmt: skip
     list_filter = [("study", admin.RelatedOnlyFieldListFilter), "status"]
@@ -36,11 +40,9 @@ class ParticipantAdmin(admin.ModelAdmin):
     def items_rated(self, obj) -> int:
         return obj.rated
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+@study_page_section
+def study_progress_section(request, study):
+    """The study's progress on its admin page: participants, ratings per group, samples short."""
+    context = {"progress": study_progress(study=study)}
+    return render_to_string("admin/ratings/study_progress.html", context, request=request)

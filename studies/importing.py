@@ -22,7 +22,7 @@ from studies import design
 from studies.giveaways import source_warnings
 from studies.media import CleanMedia, MediaError, clean_media
 from studies.media_files import MediaUnwritable, media_delete, media_write
-from studies.models import Brief, Sample, Study, sample_media_path
+from studies.models import Brief, Group, Sample, Study, sample_media_path
 from studies.services import study_assert_editable
 
 BASE_COLUMNS = ("group", "text", "file", "brief", "kind", "id", "attention", "expected")
@@ -200,8 +200,10 @@ class _Errors:
         self.cap = cap
         self.items: list[ImportProblem] = []
         self.more = False
+        self.count = 0  # problems found, kept or beyond the cap
 
     def add(self, line: int, field_name: str | None, code: str, message: str) -> None:
+        self.count += 1
         if len(self.items) < self.cap:
             self.items.append(ImportProblem(self.source, line, field_name, code, message))
         else:
@@ -324,6 +326,15 @@ def _parse_expected(value) -> tuple[float, float] | None:
         return None
 
 
+def _metadata(record: dict) -> dict:
+    """The researcher's own columns (`meta_*`), never shown to raters."""
+    return {
+        name.removeprefix("meta_"): value
+        for name, value in record.items()
+        if str(name).startswith("meta_") and value not in ("", None)
+    }
+
+
 class _Importer:
     def __init__(self, *, study: Study, source: str, media: MediaSource | None) -> None:
         self.study = study
@@ -380,142 +391,20 @@ class _Importer:
             )
 
     def _row(self, line: int, record: dict) -> None:
-        add = self.errors.add
-        unknown = [
-            name
-            for name in record
-            if name not in BASE_COLUMNS and not str(name).startswith("meta_")
-        ]
-        for name in unknown:
-            add(line, name, "unknown", f"unknown column (known: {', '.join(BASE_COLUMNS)}, meta_*)")
-        failed = bool(unknown)
-
-        group_key = _as_text(record.get("group")).strip()
-        group = self.groups.get(group_key)
-        if not group_key:
-            add(line, "group", "missing", "missing; every sample needs a group")
-            failed = True
-        elif group is None:
-            known = ", ".join(self.groups)
-            add(line, "group", "unknown", f"unknown group '{group_key}' (known: {known})")
-            failed = True
-
-        text = _as_text(record.get("text"))
-        file_name = _as_text(record.get("file")).strip()
-        kind = _as_text(record.get("kind")).strip().lower()
-        media = None
-        if kind and kind not in Sample.Kind.values:
-            add(
-                line,
-                "kind",
-                "unknown",
-                f"unknown kind '{kind}' (known: {', '.join(Sample.Kind.values)})",
-            )
-            failed = True
-            kind = ""
-        if text.strip() and file_name:
-            add(line, "file", "conflict", "give either text or a file, not both")
-            failed = True
-        elif not text.strip() and not file_name:
-            add(line, "text", "missing", "missing; a sample needs text or a file")
-            failed = True
-        elif text.strip():
-            if kind and kind != Sample.Kind.TEXT:
-                add(line, "kind", "conflict", f"is '{kind}' but the sample has text and no file")
-                failed = True
-            if len(text) > MAX_TEXT_CHARS:
-                add(
-                    line,
-                    "text",
-                    "too_long",
-                    f"{len(text)} characters; the limit is {MAX_TEXT_CHARS}",
-                )
-                failed = True
-            kind = Sample.Kind.TEXT
-        else:
-            media = self._media(line, file_name)
-            if media is None:
-                failed = True
-            elif kind and kind != media.kind:
-                add(line, "kind", "conflict", f"is '{kind}' but '{file_name}' holds {media.kind}")
-                failed = True
-            else:
-                kind = media.kind
-
-        brief_key = _as_text(record.get("brief")).strip() or None
-        if brief_key and not BRIEF_KEY.fullmatch(brief_key):
-            add(
-                line,
-                "brief",
-                "invalid",
-                f"'{brief_key}' is not a key (up to 80 letters, digits, - or _)",
-            )
-            failed = True
-
-        external_id = _as_text(record.get("id")).strip()
-        if len(external_id) > MAX_ID_CHARS:
-            add(line, "id", "too_long", f"longer than {MAX_ID_CHARS} characters")
-            failed = True
-        elif external_id in self.existing_ids:
-            add(line, "id", "duplicate", DUPLICATE_IN_STUDY.format(id=external_id))
-            failed = True
-        elif external_id in self.ids_in_file:
-            first = self.ids_in_file[external_id]
-            add(line, "id", "duplicate", f"duplicate id '{external_id}' (also on line {first})")
-            failed = True
-        elif external_id:
-            self.ids_in_file[external_id] = line
-
-        attention = _parse_bool(record.get("attention"))
-        if attention is None:
-            add(
-                line,
-                "attention",
-                "invalid",
-                f"'{_as_text(record.get('attention'))}' is not true or false",
-            )
-            failed = True
-        expected = None
-        raw_expected = record.get("expected")
-        if _as_text(raw_expected).strip():
-            expected = _parse_expected(raw_expected)
-            problem = None
-            if expected is None:
-                problem = f"'{_as_text(raw_expected)}' is not a score range like 1-3"
-            elif expected[0] > expected[1]:
-                problem = f"'{_as_text(raw_expected)}' runs backwards; write low-high"
-            else:
-                bad = design.score_problem(self.study, expected[0]) or design.score_problem(
-                    self.study, expected[1]
-                )
-                if bad:
-                    problem = f"'{_as_text(raw_expected)}': scores {bad}"
-                elif not attention:
-                    problem = "is only for attention checks; set attention to true"
-            if problem:
-                add(line, "expected", "invalid", problem)
-                failed = True
-        elif attention:
-            add(
-                line,
-                "expected",
-                "missing",
-                "an attention check needs its expected score range, e.g. 1-3",
-            )
-            failed = True
-
-        metadata = {
-            name.removeprefix("meta_"): value
-            for name, value in record.items()
-            if str(name).startswith("meta_") and value not in ("", None)
-        }
-        if failed:
+        """Check one record field by field (every problem reported); keep it if it has none."""
+        problems_before = self.errors.count
+        self._check_columns(line, record)
+        group = self._group(line, record)
+        kind, text, media = self._content(line, record)
+        brief_key = self._brief(line, record)
+        external_id = self._external_id(line, record)
+        attention, expected = self._attention(line, record)
+        if self.errors.count > problems_before:
             return
-        digest = media_digest = None
         if media is None:
             digest = design.text_sha256(text)
         else:
-            digest = media_digest = design.sha256_hex(media.data)
+            digest, text = design.sha256_hex(media.data), ""
         warnings = source_warnings(text) if text else []
         if digest in self.hashes_in_file:
             warnings.append(f"same content as line {self.hashes_in_file[digest]}")
@@ -526,16 +415,115 @@ class _Importer:
                 group_id=group.id,
                 brief_key=brief_key,
                 kind=kind,
-                text=text if media_digest is None else "",
+                text=text,
                 media=media,
                 external_id=external_id,
-                attention=bool(attention),
+                attention=attention,
                 expected=expected,
-                metadata=metadata,
+                metadata=_metadata(record),
                 content_sha256=digest,
                 warnings=warnings,
             )
         )
+
+    def _check_columns(self, line: int, record: dict) -> None:
+        for name in record:
+            if name not in BASE_COLUMNS and not str(name).startswith("meta_"):
+                known = f"known: {', '.join(BASE_COLUMNS)}, meta_*"
+                self.errors.add(line, name, "unknown", f"unknown column ({known})")
+
+    def _group(self, line: int, record: dict) -> Group | None:
+        group_key = _as_text(record.get("group")).strip()
+        group = self.groups.get(group_key)
+        if not group_key:
+            self.errors.add(line, "group", "missing", "missing; every sample needs a group")
+        elif group is None:
+            known = ", ".join(self.groups)
+            self.errors.add(
+                line, "group", "unknown", f"unknown group '{group_key}' (known: {known})"
+            )
+        return group
+
+    def _content(self, line: int, record: dict) -> tuple[str, str, CleanMedia | None]:
+        """The sample's kind, text and media (one of text or a media file)."""
+        add = self.errors.add
+        text = _as_text(record.get("text"))
+        file_name = _as_text(record.get("file")).strip()
+        kind = _as_text(record.get("kind")).strip().lower()
+        if kind and kind not in Sample.Kind.values:
+            known = ", ".join(Sample.Kind.values)
+            add(line, "kind", "unknown", f"unknown kind '{kind}' (known: {known})")
+            kind = ""
+        if text.strip() and file_name:
+            add(line, "file", "conflict", "give either text or a file, not both")
+        elif not text.strip() and not file_name:
+            add(line, "text", "missing", "missing; a sample needs text or a file")
+        elif text.strip():
+            if kind and kind != Sample.Kind.TEXT:
+                add(line, "kind", "conflict", f"is '{kind}' but the sample has text and no file")
+            if len(text) > MAX_TEXT_CHARS:
+                message = f"{len(text)} characters; the limit is {MAX_TEXT_CHARS}"
+                add(line, "text", "too_long", message)
+            return Sample.Kind.TEXT, text, None
+        else:
+            media = self._media(line, file_name)
+            if media is not None and kind and kind != media.kind:
+                add(line, "kind", "conflict", f"is '{kind}' but '{file_name}' holds {media.kind}")
+            return (media.kind if media else kind), text, media
+        return kind, text, None
+
+    def _brief(self, line: int, record: dict) -> str | None:
+        brief_key = _as_text(record.get("brief")).strip() or None
+        if brief_key and not BRIEF_KEY.fullmatch(brief_key):
+            message = f"'{brief_key}' is not a key (up to 80 letters, digits, - or _)"
+            self.errors.add(line, "brief", "invalid", message)
+        return brief_key
+
+    def _external_id(self, line: int, record: dict) -> str:
+        external_id = _as_text(record.get("id")).strip()
+        if len(external_id) > MAX_ID_CHARS:
+            self.errors.add(line, "id", "too_long", f"longer than {MAX_ID_CHARS} characters")
+        elif external_id in self.existing_ids:
+            self.errors.add(line, "id", "duplicate", DUPLICATE_IN_STUDY.format(id=external_id))
+        elif external_id in self.ids_in_file:
+            first = self.ids_in_file[external_id]
+            message = f"duplicate id '{external_id}' (also on line {first})"
+            self.errors.add(line, "id", "duplicate", message)
+        elif external_id:
+            self.ids_in_file[external_id] = line
+        return external_id
+
+    def _attention(self, line: int, record: dict) -> tuple[bool, tuple[float, float] | None]:
+        """Whether the sample is an attention check, and its expected score range."""
+        attention = _parse_bool(record.get("attention"))
+        if attention is None:
+            message = f"'{_as_text(record.get('attention'))}' is not true or false"
+            self.errors.add(line, "attention", "invalid", message)
+        raw_expected = record.get("expected")
+        if not _as_text(raw_expected).strip():
+            if attention:
+                message = "an attention check needs its expected score range, e.g. 1-3"
+                self.errors.add(line, "expected", "missing", message)
+            return bool(attention), None
+        expected = _parse_expected(raw_expected)
+        problem = self._expected_problem(_as_text(raw_expected), expected, bool(attention))
+        if problem:
+            self.errors.add(line, "expected", "invalid", problem)
+        return bool(attention), expected
+
+    def _expected_problem(self, raw: str, expected, attention: bool) -> str | None:
+        if expected is None:
+            return f"'{raw}' is not a score range like 1-3"
+        if expected[0] > expected[1]:
+            return f"'{raw}' runs backwards; write low-high"
+        bad = design.score_problem(self.study, expected[0]) or design.score_problem(
+            self.study, expected[1]
+        )
+        if bad:
+            return f"'{raw}': scores {bad}"
+        if not attention:
+            return "is only for attention checks; set attention to true"
+        return None
 
     def _media(self, line: int, file_name: str) -> CleanMedia | None:
         if self.media is None:

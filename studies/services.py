@@ -49,6 +49,15 @@ def _validate_study(study: Study) -> None:
         raise ValidationError({field: [message] for field, message in problems.items()})
 
 
+class ItemInvalid(ValidationError):
+    """One of the groups or claims given to `study_create` is invalid: `collection`
+    ("groups" or "claims") and `index` (its position in the list) say which."""
+
+    def __init__(self, collection: str, index: int, error: ValidationError) -> None:
+        super().__init__(error.message_dict if hasattr(error, "error_dict") else error.messages)
+        self.collection, self.index = collection, index
+
+
 @transaction.atomic
 def study_create(
     *,
@@ -64,10 +73,13 @@ def study_create(
     study = Study(owner=owner, slug=slug, title=title, **fields)
     _validate_study(study)
     study.save()
-    for group in groups:
-        group_create(study=study, **group)
-    for claim in claims:
-        claim_create(study=study, **claim)
+    steps = (("groups", group_create, groups), ("claims", claim_create, claims))
+    for collection, create, items in steps:
+        for index, item in enumerate(items):
+            try:
+                create(study=study, **item)
+            except ValidationError as error:
+                raise ItemInvalid(collection, index, error) from error
     return study
 
 

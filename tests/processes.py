@@ -2,11 +2,13 @@
 and workers in subprocesses, and waiting for what they do."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +67,37 @@ def url_answers(url: str) -> bool:
 
 def wait_for_url(url: str, seconds: float = 60) -> None:
     wait_until(lambda: url_answers(url), seconds=seconds, what=f"{url} to answer")
+
+
+@contextmanager
+def demo_platform(var_dir: Path, *, raters: int = 12):
+    """The platform as `make run` starts it: migrations, the demo, the researcher login, then
+    the launcher's web server and worker on a free port; stopped as Ctrl-C stops it."""
+    env = embedded_env(var_dir)
+    manage(env, "migrate", "--noinput")
+    manage(env, "demo", "--raters", str(raters))
+    login = manage(env, "researcher")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher", "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_url(f"{url}/healthz/")
+        yield {"env": env, "port": port, "url": url, "login": login, "process": process}
+    finally:
+        stop_group(process, signal.SIGINT, seconds=30)
+
+
+def stop_group(process: subprocess.Popen, how: int = signal.SIGTERM, seconds: float = 20) -> None:
+    """Stop a process started with `start_new_session=True` and everything it started:
+    `how` to its process group, then SIGKILL if it has not ended within `seconds`."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, how)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -5,7 +5,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,26 +13,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.processes import ROOT, embedded_env, free_port, manage, wait_for_url
+from tests.processes import demo_platform, manage
 
 
 @pytest.fixture
 def platform(tmp_path):
-    env = embedded_env(tmp_path / "var")
-    manage(env, "migrate", "--noinput")
-    manage(env, "demo", "--raters", "12")
-    login = manage(env, "researcher")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for_url(f"http://127.0.0.1:{port}/admin/login/")
-        yield {"env": env, "port": port, "login": login, "process": process}
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+    with demo_platform(tmp_path / "var") as running:
+        yield running
 
 
 def test_the_platform_serves_the_admin_and_the_rater_page_and_runs_a_worker(platform):

@@ -2,12 +2,13 @@
 default, Redis when REDIS_URL is set (as in CI)."""
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.processes import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +30,7 @@ def worker(tmp_path):
         start_new_session=True,
     )  # fmt: skip
     yield env
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_group(process)
 
 
 def test_a_worker_answers_a_task_sent_through_the_configured_broker(worker):

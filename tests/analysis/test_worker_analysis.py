@@ -25,7 +25,7 @@ from django.db import connection
 
 from analysis.models import AnalysisRun
 from tests.factories import closed_study
-from tests.processes import ROOT, run_manage, wait_until
+from tests.processes import ROOT, run_manage, stop_group, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,13 +145,12 @@ def worker(env: dict[str, str], *, app: str = "config", beat: bool = False):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_group(process)
+
+
+def wait_for_run_end(run: AnalysisRun, seconds: float = 120) -> None:
+    finished = AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED)
+    wait_until(finished.exists, seconds=seconds, what="the run to end")
 
 
 def test_an_analysis_started_through_the_service_finishes_in_a_worker(researcher, tmp_path):
@@ -199,11 +198,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_be_retried_never_running_fore
 
     # A starting worker reaps the dead worker's run, queues it again and runs it.
     with worker(env):
-        wait_until(
-            lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
-            seconds=120,
-            what="the run to end",
-        )
+        wait_for_run_end(run)
 
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
@@ -224,11 +219,7 @@ def test_a_run_whose_message_the_broker_lost_is_sent_again_and_finishes(research
     time.sleep(3)
 
     with worker(env):
-        wait_until(
-            lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
-            seconds=120,
-            what="the run to end",
-        )
+        wait_for_run_end(run)
 
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
@@ -261,11 +252,7 @@ def test_the_maintenance_schedule_runs_in_a_worker_without_any_request(researche
             seconds=120,
             what="the schedule to give the lapsed lease's slot back",
         )
-        wait_until(
-            lambda: AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.FINISHED).exists(),
-            seconds=120,
-            what="the run to end",
-        )
+        wait_for_run_end(run)
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
     assert run.sends == 2

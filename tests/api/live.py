@@ -9,7 +9,6 @@ import contextlib
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from tests.processes import ROOT, free_port, manage, wait_for_url
+from tests.processes import ROOT, free_port, manage, stop_group, wait_for_url
 
 TOKEN = re.compile(r"Generated token (\w+) for user")
 
@@ -75,9 +74,4 @@ def live_server(var_dir: Path, *, raters: int = 6, **extra_env: str):
             wait_for_url(f"http://127.0.0.1:{port}/healthz/")
             yield {"url": f"http://127.0.0.1:{port}", "token": token, "env": env, "log": log}
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop_group(server)

@@ -3,13 +3,12 @@ the platform as `make run` starts it: web server and worker, embedded default, d
 
 import os
 import re
-import signal
 import subprocess
 import sys
 
 import pytest
 
-from tests.processes import ROOT, embedded_env, free_port, manage, wait_for_url
+from tests.processes import ROOT, demo_platform, manage
 
 DOCS = ROOT / "README.md"
 
@@ -22,25 +21,10 @@ def python_example() -> str:
 
 @pytest.fixture
 def platform(tmp_path):
-    env = embedded_env(tmp_path / "var")
-    manage(env, "migrate", "--noinput")
-    manage(env, "demo", "--raters", "12")
-    manage(env, "researcher")
-    token = re.search(r"Generated token (\w+)", manage(env, "drf_create_token", "researcher"))
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for_url(f"http://127.0.0.1:{port}/healthz/")
-        yield {"url": f"http://127.0.0.1:{port}", "token": token.group(1)}
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    with demo_platform(tmp_path / "var") as running:
+        created = manage(running["env"], "drf_create_token", "researcher")
+        token = re.search(r"Generated token (\w+)", created)
+        yield {"url": running["url"], "token": token.group(1)}
 
 
 def test_the_python_example_of_the_api_docs_runs_as_printed(platform, tmp_path):

@@ -120,14 +120,21 @@ def take_slot(study, sample, now) -> Participant:
     return carol
 
 
-def test_a_late_submission_is_kept(researcher):
-    study = open_study(researcher, slug="late", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+def slot_taken_after_lapse(study):
+    """Alice is given an item, lets its five-minute lease lapse, and another participant
+    takes its one slot ten minutes later: (alice, her lapsed assignment, that moment)."""
     now = timezone.now()
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)
     later = now + timedelta(minutes=10)
     take_slot(study, held.sample, later)
+    return alice, held, later
+
+
+def test_a_late_submission_is_kept(researcher):
+    study = open_study(researcher, slug="late", per_group=1, samples_per_rater=3,
+                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    alice, held, later = slot_taken_after_lapse(study)
     result = rate(alice, held, score=8, now=later + timedelta(minutes=1))
     assert not result.repeated
     scores = sorted(Rating.objects.filter(assignment__sample=held.sample).values_list(
@@ -140,11 +147,7 @@ def test_a_participant_back_after_their_lease_lapsed_and_the_slot_went_gets_anot
 ):
     study = open_study(researcher, slug="lapse", per_group=4, samples_per_rater=3,
                        ratings_per_sample=1, lease_minutes=5)  # fmt: skip
-    now = timezone.now()
-    alice = join(study)
-    held = services.assignment_next(participant=alice, now=now)
-    later = now + timedelta(minutes=10)
-    take_slot(study, held.sample, later)
+    alice, held, later = slot_taken_after_lapse(study)
     back = services.assignment_next(participant=alice, now=later)
     assert back is not None and back.sample_id != held.sample_id
     assert back.position == 1

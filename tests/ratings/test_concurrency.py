@@ -77,6 +77,16 @@ def run_crowd(slug: str, raters: int) -> list:
     return log
 
 
+def assert_slots_and_groups_kept(study, per_sample: Counter) -> None:
+    """The slot counts kept under the sample locks match the ratings exactly, and every
+    participant completed with one item of each group."""
+    assert dict(study.samples.values_list("pk", "load")) == dict(per_sample)
+    for participant in Participant.objects.filter(study=study):
+        groups = Counter(participant.assignments.values_list("sample__group__key", flat=True))
+        assert sorted(groups.values()) == [1, 1, 1], groups
+        assert participant.status == "completed"
+
+
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_nothing(
@@ -99,12 +109,7 @@ def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_no
 
     per_sample = Counter(ratings.values_list("assignment__sample_id", flat=True))
     assert max(per_sample.values()) == 4 and len(per_sample) == study.samples.count()
-    # The slot counts kept under the sample locks match the ratings exactly.
-    assert dict(study.samples.values_list("pk", "load")) == dict(per_sample)
-    for participant in Participant.objects.filter(study=study):
-        groups = Counter(participant.assignments.values_list("sample__group__key", flat=True))
-        assert sorted(groups.values()) == [1, 1, 1], groups
-        assert participant.status == "completed"
+    assert_slots_and_groups_kept(study, per_sample)
 
 
 @needs_postgresql
@@ -138,11 +143,7 @@ def test_raters_waiting_for_samples_others_hold_never_deadlock(researcher, monke
     ratings = Rating.objects.filter(assignment__participant__study=study)
     assert ratings.count() == raters * ITEMS
     per_sample = Counter(ratings.values_list("assignment__sample_id", flat=True))
-    assert dict(study.samples.values_list("pk", "load")) == dict(per_sample)
-    for participant in Participant.objects.filter(study=study):
-        groups = Counter(participant.assignments.values_list("sample__group__key", flat=True))
-        assert sorted(groups.values()) == [1, 1, 1], groups
-        assert participant.status == "completed"
+    assert_slots_and_groups_kept(study, per_sample)
 
 
 @needs_postgresql

@@ -157,24 +157,29 @@ def test_text_previews_in_the_admin_render_markdown_without_html(logged_in, draf
     assert "<script>alert" not in html
 
 
+def study_add_form(**fields) -> dict:
+    """The admin's add-study form as a browser posts it: every setting, no groups or claims,
+    with `fields` changed."""
+    form = {
+        "slug": "new-study", "title": "New", "instructions": "", "consent_text": "",
+        "scale_min": 1, "scale_max": 7, "scale_step": 1, "scale_anchors": '{"1": "Bad"}',
+        "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
+        "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
+        "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
+        "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
+        "starts_per_address_hour": 20, "leases_per_address": 10, "first_lease_minutes": 5,
+        "groups-TOTAL_FORMS": 0, "groups-INITIAL_FORMS": 0,
+        "claims-TOTAL_FORMS": 0, "claims-INITIAL_FORMS": 0,
+    }  # fmt: skip
+    return {**form, **fields}
+
+
 def test_a_researcher_creates_a_study_in_the_admin_and_owns_it(logged_in, researcher):
-    response = logged_in.post(
-        reverse("admin:studies_study_add"),
-        {
-            "slug": "new-study", "title": "New", "instructions": "", "consent_text": "",
-            "scale_min": 1, "scale_max": 7, "scale_step": 1, "scale_anchors": '{"1": "Bad"}',
-            "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
-            "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
-            "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
-            "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
-            "starts_per_address_hour": 20,
-            "leases_per_address": 10, "first_lease_minutes": 5,
-            "groups-TOTAL_FORMS": 2, "groups-INITIAL_FORMS": 0,
-            "groups-0-key": "human", "groups-0-label": "Human",
-            "groups-1-key": "ai", "groups-1-label": "AI",
-            "claims-TOTAL_FORMS": 0, "claims-INITIAL_FORMS": 0,
-        },
+    form = study_add_form(
+        **{"groups-TOTAL_FORMS": 2, "groups-0-key": "human", "groups-0-label": "Human",
+           "groups-1-key": "ai", "groups-1-label": "AI"}
     )  # fmt: skip
+    response = logged_in.post(reverse("admin:studies_study_add"), form)
     assert response.status_code == 302, response.content.decode()[:3000]
     study = Study.objects.get(slug="new-study")
     assert study.owner == researcher and study.status == "draft"
@@ -183,22 +188,8 @@ def test_a_researcher_creates_a_study_in_the_admin_and_owns_it(logged_in, resear
 
 
 def test_the_admin_refuses_a_scale_anchor_outside_the_scale(logged_in):
-    response = logged_in.post(
-        reverse("admin:studies_study_add"),
-        {
-            "slug": "bad-scale", "title": "Bad", "scale_min": 1, "scale_max": 7,
-            "scale_step": 1, "scale_anchors": '{"10": "Top"}',
-            "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
-            "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
-            "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
-            "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
-            "starts_per_address_hour": 20,
-            "leases_per_address": 10, "first_lease_minutes": 5,
-            "groups-TOTAL_FORMS": 0, "groups-INITIAL_FORMS": 0,
-            "claims-TOTAL_FORMS": 0, "claims-INITIAL_FORMS": 0,
-        },
-        follow=True,
-    )  # fmt: skip
+    form = study_add_form(slug="bad-scale", scale_anchors='{"10": "Top"}')
+    response = logged_in.post(reverse("admin:studies_study_add"), form, follow=True)
     assert "anchor &#x27;10&#x27; must be between 1 and 7" in response.content.decode()
     assert not Study.objects.filter(slug="bad-scale").exists()
 

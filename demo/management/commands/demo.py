@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.demo import demo_build
+from demo.build import demo_build
 from studies.researchers import DEMO_RESEARCHER, researcher_ensure
 
 

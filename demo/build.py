@@ -8,9 +8,9 @@ import math
 from django.db import transaction
 
 from analysis.services import analysis_create, analysis_execute
+from demo.content import ATTENTION_CHECKS, BRIEFS
 from ratings.simulation import RaterModel, study_simulate_raters
 from studies import services
-from studies.demo_content import ATTENTION_CHECKS, BRIEFS
 from studies.importing import samples_import
 from studies.models import Study
 
