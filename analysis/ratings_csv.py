@@ -11,7 +11,7 @@ columns are ignored. Every problem names the file, the line and the column.
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +45,8 @@ class RatingsFile:
     groups: list[str] = field(default_factory=list)  # in order of first appearance
 
 
-def _float(text: str, *, where: str, errors: list[str], empty_ok: bool = False) -> float:
+def csv_number(text: str, *, where: str, errors: list[str], empty_ok: bool = False) -> float:
+    """A finite number from a CSV field; a problem is added to `errors` (NaN returned)."""
     text = text.strip()
     if text == "" and empty_ok:
         return math.nan
@@ -73,7 +74,7 @@ class CsvColumns:
     def numbers(self, column: str, errors: list[str], *, empty_ok: bool = False) -> np.ndarray:
         return np.array(
             [
-                _float(text, where=self.where(line, column), errors=errors, empty_ok=empty_ok)
+                csv_number(text, where=self.where(line, column), errors=errors, empty_ok=empty_ok)
                 for text, line in zip(self.values[column], self.lines, strict=True)
             ],
             dtype=float,
@@ -94,12 +95,7 @@ def csv_columns_read(
     """Read a UTF-8 CSV file whose header names at least `required`; every row checked
     for its width and non-empty required fields. RatingsFileError lists up to 20 problems;
     `what` names the rows in "no {what} after the header"."""
-    name = Path(path).name
-    reader = csv.reader(io.StringIO(_text(path, name), newline=""))
-    header = next(reader, None)
-    if not header:
-        raise RatingsFileError([f"{name} line 1: empty file; the first line must be the header"])
-    header = [column.strip() for column in header]
+    name, header, reader = csv_file_open(path)
     missing = [column for column in required if column not in header]
     if missing:
         raise RatingsFileError(
@@ -134,6 +130,18 @@ def csv_columns_read(
     if errors:
         raise RatingsFileError(errors)
     return table
+
+
+def csv_file_open(path: str | Path) -> tuple[str, list[str], Iterator[list[str]]]:
+    """(file name, stripped header, reader positioned after it) of a UTF-8 CSV file, or
+    RatingsFileError when it cannot be read, is not UTF-8 or is empty. The reader's
+    `line_num` is the file's line number."""
+    name = Path(path).name
+    reader = csv.reader(io.StringIO(_text(path, name), newline=""))
+    header = next(reader, None)
+    if not header:
+        raise RatingsFileError([f"{name} line 1: empty file; the first line must be the header"])
+    return name, [column.strip() for column in header], reader
 
 
 def _text(path: str | Path, name: str) -> str:

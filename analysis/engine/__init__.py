@@ -33,17 +33,21 @@ In modules: `document` (`analyze`, which assembles the document), `inputs` (the 
 claims and their integer coding), `parameters`, `reasons` (the null-with-reason
 convention), and one module per section: `groups`, `comparisons` (omnibus and pairwise),
 `model`, `claims`, `agreement` (reliability), `rater_quality` (with z-scores),
-`exclusions` and `guess_detection`. This package re-exports what other code imports.
+`exclusions`, `guess_detection` and `pairwise` (the `pairwise_preference` section of a
+pairwise study, whose document is `analyze_pairwise`). This package re-exports what other
+code imports.
 """
 
 from analysis.engine.claims import claim_verdicts
-from analysis.engine.document import analyze
+from analysis.engine.document import analyze, analyze_pairwise
 from analysis.engine.groups import NO_RATINGS
 from analysis.engine.inputs import ERROR_FRAME, ClaimSpec, RatingsFrame
 from analysis.engine.model import NO_MODEL
+from analysis.engine.pairwise import ComparisonsFrame
 from analysis.engine.parameters import CI_LEVEL, ENGINE_VERSION, N_BOOTSTRAP, QUALITY
 
 __all__ = [
     "CI_LEVEL", "ENGINE_VERSION", "ERROR_FRAME", "NO_MODEL", "NO_RATINGS", "N_BOOTSTRAP",
-    "QUALITY", "ClaimSpec", "RatingsFrame", "analyze", "claim_verdicts",
+    "QUALITY", "ClaimSpec", "ComparisonsFrame", "RatingsFrame", "analyze", "analyze_pairwise",
+    "claim_verdicts",
 ]  # fmt: skip

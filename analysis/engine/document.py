@@ -1,6 +1,8 @@
 """The results document: `analyze`, which codes the ratings and assembles every section
 (groups, tests, model, claims, reliability, rater quality, z-scores, exclusions,
-detection) with the study-wide counts, parameters and notes."""
+detection) with the study-wide counts, parameters and notes; and `analyze_pairwise`, the
+document of a pairwise study, whose one section is `pairwise_preference` and whose rating
+sections are null with a reason."""
 
 from collections.abc import Callable, Sequence
 
@@ -21,9 +23,10 @@ from analysis.engine.inputs import (
     group_keys_in_order,
 )
 from analysis.engine.model import model_fit, model_section
+from analysis.engine.pairwise import ComparisonsFrame, pairwise_section
 from analysis.engine.parameters import CI_LEVEL, ENGINE_VERSION, N_BOOTSTRAP, QUALITY
 from analysis.engine.rater_quality import quality_section, zscores_section
-from analysis.engine.reasons import json_safe
+from analysis.engine.reasons import json_safe, with_reasons
 from analysis.stats import claims as claim_stats
 from analysis.stats import descriptives
 
@@ -124,6 +127,73 @@ def analyze(
         )
     if fit is not None:
         notes.extend(f"model: {note}" for note in fit.notes)
+    doc["notes"] = notes
+    report("done", 100)
+    return json_safe(doc)
+
+
+RATING_SECTIONS = (
+    "groups", "omnibus", "pairwise", "model", "claims", "reliability", "rater_quality",
+    "zscores", "with_exclusions",
+)  # fmt: skip
+PAIRWISE_STUDY = "a pairwise study has comparisons, not ratings: see pairwise_preference"
+
+
+def analyze_pairwise(
+    frame: ComparisonsFrame,
+    *,
+    claims: Sequence[ClaimSpec],
+    alpha: float = 0.05,
+    seed: int = 0,
+    group_order: Sequence[str] | None = None,
+    ties_allowed: bool | None = None,
+    reference: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict:
+    """The results document of one criterion's comparisons (pure, like `analyze`): the
+    `pairwise_preference` section, the rating sections null with a reason, and the same
+    counts, parameters and notes where they make sense. `reference` is the group whose
+    ability is fixed at 0 (default: the first in the group order)."""
+    report = progress or (lambda stage, percent: None)
+    notes: list[str] = []
+    alpha = float(alpha)
+    seed = int(seed) % 2**63
+    present = np.concatenate(
+        [np.asarray(frame.group_a, dtype=str), np.asarray(frame.group_b, dtype=str)]
+    )
+    keys = group_keys_in_order(present, group_order, notes)
+    report("comparisons", 10)
+    section = pairwise_section(
+        frame,
+        keys=keys,
+        claims=claims,
+        ties_allowed=ties_allowed,
+        alpha=alpha,
+        seed=seed,
+        reference=reference,
+        notes=notes,
+    )
+    doc: dict = {
+        "protocol": "pairwise",
+        "n_comparisons": section["n_comparisons"],
+        "n_ratings": 0,
+        "n_participants": section["n_participants"],
+        "n_samples": section["n_samples"],
+        "n_attention_check_ratings": 0,
+        "parameters": {
+            "alpha": alpha,
+            "seed": seed,
+            "engine_version": ENGINE_VERSION,
+            "confidence_level": CI_LEVEL,
+            "n_bootstrap": N_BOOTSTRAP,
+            "group_order": keys,
+            "reference": section["bradley_terry"]["reference"],
+            "ties_allowed": section["ties_allowed"],
+        },
+        "pairwise_preference": section,
+    }
+    doc.update(dict.fromkeys(RATING_SECTIONS))
+    doc = with_reasons(doc, PAIRWISE_STUDY)
     doc["notes"] = notes
     report("done", 100)
     return json_safe(doc)

@@ -1,0 +1,425 @@
+"""The `pairwise_preference` section of a pairwise study: which of two samples raters
+preferred, from a `ComparisonsFrame` (one row per comparison), by `analysis.stats.pairwise`.
+
+- `win_rates`: one entry per pair of different groups (in group order, [a, b] with a
+  first): comparisons of an a sample with a b sample, `rate` = (wins of a + ties / 2) / n,
+  its 95% CI from the crossed (rater and sample) cluster-robust variance, the pigeonhole
+  bootstrap interval as an extra (`ci95_bootstrap`, seeded, conservative) and
+  `p_binomial` from an exact binomial test of wins against losses (ties left out) that
+  treats comparisons as independent: naive, for comparison only.
+- `bradley_terry`: group abilities (log-odds scale, `reference` fixed at 0: the first
+  group in the group order unless one is named), the first-position (A) effect and
+  `p_first_position` = logistic(effect), the probability of choosing A between equally
+  good samples; Davidson's tie parameter when there are ties. SEs from the observed
+  information. Per-sample abilities are an extra (`sample_abilities`, centred on the mean
+  of the samples that can be fitted together).
+- `claims`: every claimed ordering, judged on the win rate: claimed means imply one
+  ordering per pair of groups (the higher claimed mean preferred), a claimed difference
+  one; pairwise data say nothing about absolute numbers (`absolute_values`).
+- `agreement`: raters of the same sample pair who made the same choice, against chance.
+
+Comparisons of two samples of one group count for the position effect and the
+per-sample abilities only. `strength` is not used.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from analysis.engine.inputs import ERROR_FRAME, ClaimSpec
+from analysis.engine.parameters import CI_LEVEL, N_BOOTSTRAP
+from analysis.engine.reasons import with_reasons
+from analysis.stats import pairwise as stats
+
+CHOICES = {"a": stats.A, "b": stats.B, "tie": stats.TIE}
+POSITION_MARGIN = 0.05  # |P(A) - 0.5| beyond which a clear position bias is warned about
+POSITION_WARNING = (
+    "raters chose the sample shown first (A) with probability {p:.2f} (95% CI {low:.2f} to "
+    "{high:.2f}) between equally good samples: a position bias; check that A and B were "
+    "counterbalanced"
+)
+ABSOLUTE_VALUES = (
+    "pairwise data show which group raters preferred, not how good each is: claimed "
+    "means are checked only for the orderings they imply, never as absolute numbers"
+)
+TIES_NOT_ALLOWED = (
+    "the study does not allow ties, yet some comparisons are ties: fitted with Davidson's ties"
+)
+TIES_HALF = "ties count as half a win for each side"
+SE_NOTE = (
+    "Bradley-Terry standard errors come from the observed information and treat "
+    "comparisons as independent; win rates and ordering verdicts use the crossed "
+    "(rater and sample) variance"
+)
+WIN_RATE_METHOD = (
+    "t interval on min(raters, samples) - 1 df with the multiway (rater and sample) "
+    "cluster-robust variance; ci95_bootstrap: pigeonhole bootstrap over raters and samples "
+    "(percentile, seeded, conservative); p_binomial: exact binomial test of wins against "
+    "losses, ties left out, treating comparisons as independent (naive)"
+)
+REFERENCE_SE = "the reference: fixed at 0"
+NO_GROUP_COMPARISONS = "no comparisons between these groups"
+NO_BETWEEN_GROUPS = "no comparisons between samples of different groups"
+
+
+@dataclass
+class ComparisonsFrame:
+    """One row per comparison of ONE criterion; numpy arrays of equal length."""
+
+    participant: np.ndarray  # str pseudonyms
+    sample_a: np.ndarray  # str sample ids, shown first (A)
+    sample_b: np.ndarray
+    group_a: np.ndarray  # str group keys
+    group_b: np.ndarray
+    choice: np.ndarray  # "a", "b" or "tie"
+    strength: np.ndarray  # "", "slightly", "clearly" or "much"
+    seconds: np.ndarray  # float, NaN when unknown
+
+
+@dataclass(frozen=True)
+class CodedComparisons:
+    """Integer codes: groups over `keys`, samples and participants compact."""
+
+    rater: np.ndarray
+    sample_a: np.ndarray
+    sample_b: np.ndarray
+    sample_names: np.ndarray
+    sample_group: np.ndarray
+    group_a: np.ndarray
+    group_b: np.ndarray
+    outcome: np.ndarray
+    n_participants: int
+
+    @classmethod
+    def build(cls, frame: ComparisonsFrame, keys: list[str]) -> "CodedComparisons":
+        names = ("participant", "sample_a", "sample_b", "group_a", "group_b", "choice")
+        columns = [np.asarray(getattr(frame, name)) for name in names]
+        if len({c.shape for c in columns}) != 1 or columns[0].ndim != 1:
+            raise ValueError(ERROR_FRAME)
+        participant, sample_a, sample_b, group_a, group_b, choice = (c.astype(str) for c in columns)
+        unknown = sorted(set(np.unique(choice).tolist()) - set(CHOICES))
+        if unknown:
+            raise ValueError(f"unknown choices {', '.join(map(repr, unknown))} (known: a, b, tie)")
+        choice_names, choice_code = np.unique(choice, return_inverse=True)
+        outcome = np.array([CHOICES[c] for c in choice_names.tolist()], dtype=np.int64)
+        outcome = outcome[choice_code.ravel()] if choice.size else np.zeros(0, np.int64)
+        names, rater = np.unique(participant, return_inverse=True)
+        n = sample_a.size
+        sample_names, samples = np.unique(np.concatenate([sample_a, sample_b]), return_inverse=True)
+        samples = samples.ravel()
+        index = {key: i for i, key in enumerate(keys)}
+        group_names, groups = np.unique(np.concatenate([group_a, group_b]), return_inverse=True)
+        group_code = np.array([index[g] for g in group_names.tolist()], dtype=np.int64)
+        groups = group_code[groups.ravel()] if n else np.zeros(0, np.int64)
+        sample_group = np.full(sample_names.size, -1, dtype=np.int64)
+        sample_group[samples] = groups
+        return cls(
+            rater=rater.ravel(),
+            sample_a=samples[:n],
+            sample_b=samples[n:],
+            sample_names=sample_names,
+            sample_group=sample_group,
+            group_a=groups[:n],
+            group_b=groups[n:],
+            outcome=outcome,
+            n_participants=int(names.size),
+        )
+
+
+def _interval(low, high) -> list:
+    return [low, high]
+
+
+def _ability(estimate, se, reason=None) -> dict:
+    low, high = stats.wald_interval(estimate, se, level=CI_LEVEL)
+    return with_reasons({"estimate": estimate, "se": se, "ci95": [low, high]},
+                        reason or "not computable")  # fmt: skip
+
+
+def win_rate_entries(data: CodedComparisons, keys: list[str], *, seed: int) -> list[dict]:
+    """One entry per pair of different groups, in group order."""
+    rng = np.random.default_rng([seed, 16])
+    out = []
+    for i, j in combinations(range(len(keys)), 2):
+        forward = (data.group_a == i) & (data.group_b == j)
+        backward = (data.group_a == j) & (data.group_b == i)
+        rows = forward | backward
+        outcome = data.outcome[rows]
+        first_is_i = forward[rows]
+        won = np.where(first_is_i, outcome == stats.A, outcome == stats.B)
+        lost = np.where(first_is_i, outcome == stats.B, outcome == stats.A)
+        ties = outcome == stats.TIE
+        y = won + 0.5 * ties
+        rater, sa, sb = data.rater[rows], data.sample_a[rows], data.sample_b[rows]
+        share = stats.crossed_share(y, rater, sa, sb, level=CI_LEVEL)
+        boot = stats.pigeonhole_bootstrap(
+            y, rater, sa, sb, n_resamples=N_BOOTSTRAP, rng=rng, level=CI_LEVEL
+        )
+        wins, losses = int(won.sum()), int(lost.sum())
+        entry = {
+            "groups": [keys[i], keys[j]],
+            "n": int(y.size),
+            "wins": wins,
+            "losses": losses,
+            "ties": int(ties.sum()),
+            "rate": share.estimate,
+            "se": share.se,
+            "df": share.df,
+            "ci95": _interval(share.ci_low, share.ci_high),
+            "ci95_bootstrap": list(boot),
+            "p_binomial": stats.binomial_naive(wins, losses),
+        }
+        reason = NO_GROUP_COMPARISONS if not y.size else share.reason
+        out.append(with_reasons(entry, reason or "not computable"))
+    return out
+
+
+def _group_fit(data: CodedComparisons, k: int, reference: int, ties: bool):
+    """The group-level fit on counts of (first group, second group, outcome)."""
+    cells = np.bincount(
+        (data.group_a * k + data.group_b) * 3 + data.outcome, minlength=k * k * 3
+    ).astype(float)
+    code = np.arange(k * k * 3)
+    used = cells > 0
+    first, second, outcome = (code // 3) // k, (code // 3) % k, code % 3
+    connected = stats.strongly_connected(first[used], second[used], outcome[used], k)
+    if not np.all(
+        connected
+        | (np.bincount(first[used], minlength=k) + np.bincount(second[used], minlength=k) == 0)
+    ):
+        return None, stats.NOT_CONNECTED
+    fit = stats.bradley_terry(
+        first[used],
+        second[used],
+        outcome[used],
+        k,
+        weight=cells[used],
+        reference=reference,
+        ties=ties,
+    )
+    return fit, fit.reason
+
+
+def bradley_terry_entry(data: CodedComparisons, keys, reference: int, ties: bool) -> dict:
+    k = len(keys)
+    fit, reason = _group_fit(data, k, reference, ties)
+    absent = [g for g in range(k) if not np.any((data.group_a == g) | (data.group_b == g))]
+    abilities = {}
+    for g, key in enumerate(keys):
+        if fit is None or reason is not None or g in absent:
+            why = "no comparisons of this group" if g in absent else reason
+            abilities[key] = _ability(None, None, why)
+        elif g == reference:
+            abilities[key] = _ability(0.0, None, REFERENCE_SE)
+        else:
+            abilities[key] = _ability(float(fit.ability[g]), float(fit.ability_se[g]))
+    usable = fit is not None and reason is None
+    delta = fit.position if usable else None
+    delta_se = fit.position_se if usable else None
+    position = _ability(delta, delta_se, reason)
+    low, high = position["ci95"]
+    p_first = float(stats.logistic(delta)) if usable else None
+    p_ci = (
+        [float(stats.logistic(low)), float(stats.logistic(high))]
+        if usable and low is not None and np.isfinite(low)
+        else [None, None]
+    )
+    position["p"] = stats.wald_p(delta, delta_se) if usable else None
+    warning = None
+    clear = usable and p_ci[0] is not None and (p_ci[0] > 0.5 or p_ci[1] < 0.5)
+    if clear and abs(p_first - 0.5) > POSITION_MARGIN:
+        warning = POSITION_WARNING.format(p=p_first, low=p_ci[0], high=p_ci[1])
+    entry = {
+        "reference": keys[reference] if keys else None,
+        "scale": "log-odds (logit P(a chosen over b) = ability_a - ability_b)",
+        "abilities": abilities,
+        "position_effect": position,
+        "p_first_position": p_first,
+        "p_first_position_ci95": p_ci,
+        "position_warning": warning,
+        "ties_model": "davidson" if ties else "none",
+        "tie_parameter": None,
+        "se_method": stats.EXACT_SE,
+        "se_note": SE_NOTE,
+    }
+    if usable and ties:
+        entry["tie_parameter"] = _ability(fit.tie, fit.tie_se)
+        entry["tie_parameter"]["name"] = "log nu (Davidson)"
+    result = with_reasons(
+        entry, reason or "not computable", position_warning="no clear position bias"
+    )
+    if entry["tie_parameter"] is None and not ties:
+        result["reasons"]["tie_parameter"] = "no ties: the model has no tie parameter"
+    return result
+
+
+def sample_abilities_entry(data: CodedComparisons, keys: list[str], ties: bool) -> dict:
+    """Per-sample abilities (an extra), centred on the mean of the fitted samples."""
+    n = data.sample_names.size
+    if data.outcome.size == 0:
+        return {"method": None, "samples": {}, "reasons": {"method": stats.NO_COMPARISONS}}
+    fitted = stats.strongly_connected(data.sample_a, data.sample_b, data.outcome, n)
+    codes = np.full(n, -1, dtype=np.int64)
+    codes[fitted] = np.arange(int(fitted.sum()))
+    rows = fitted[data.sample_a] & fitted[data.sample_b]
+    m = int(fitted.sum())
+    estimate = np.full(n, np.nan)
+    se = np.full(n, np.nan)
+    method, reason = None, None
+    if m >= 2:
+        fit = stats.bradley_terry(
+            codes[data.sample_a[rows]], codes[data.sample_b[rows]], data.outcome[rows], m,
+            ties=ties and bool(np.any(data.outcome[rows] == stats.TIE)),
+        )  # fmt: skip
+        reason = fit.reason
+        centred = fit.ability - fit.ability.mean()
+        if fit.covariance is not None:
+            full = np.zeros((m, m))
+            full[1:, 1:] = fit.covariance[: m - 1, : m - 1]
+            variance = np.diag(full) - 2 * full.mean(axis=1) + full.mean()
+        else:
+            variance = fit.ability_se**2
+            variance[fit.reference] = np.nanmedian(variance)
+        estimate[fitted] = centred
+        se[fitted] = np.sqrt(np.clip(variance, 0, None))
+        method = fit.se_method
+    samples = {}
+    for index, name in enumerate(data.sample_names.tolist()):
+        why = stats.NOT_CONNECTED if not fitted[index] else reason
+        value = None if why else float(estimate[index])
+        entry = _ability(value, None if why else float(se[index]), why)
+        entry["group"] = keys[int(data.sample_group[index])]
+        samples[name] = entry
+    return {
+        "method": method,
+        "centred_on": "the mean of the fitted samples",
+        "n_fitted": m,
+        "samples": samples,
+    }
+
+
+def ordering_claims(specs: Sequence[ClaimSpec], keys: list[str], notes: list[str]):
+    """(preferred, other, source) for every ordering the claims imply, without repeats."""
+    means = {spec.groups[0]: (spec.value, spec.source) for spec in specs if spec.kind == "mean"}
+    out: list[tuple[str, str, str]] = []
+    ranked = sorted(means, key=lambda g: keys.index(g) if g in keys else len(keys))
+    for a, b in combinations(ranked, 2):
+        if means[a][0] == means[b][0]:
+            notes.append(f"claimed means of {a} and {b} are equal: no ordering to check")
+            continue
+        high, low = (a, b) if means[a][0] > means[b][0] else (b, a)
+        source = f"claimed means {high} {means[high][0]:g} > {low} {means[low][0]:g}"
+        out.append((high, low, source))
+    for spec in specs:
+        if spec.kind != "difference":
+            continue
+        a, b = spec.groups
+        if spec.value == 0:
+            notes.append(f"claimed difference {a} - {b} = 0 implies no ordering")
+            continue
+        high, low = (a, b) if spec.value > 0 else (b, a)
+        out.append((high, low, spec.source or f"claimed difference {a} - {b} = {spec.value:g}"))
+    seen, unique = set(), []
+    for high, low, source in out:
+        if (high, low) not in seen:
+            seen.add((high, low))
+            unique.append((high, low, source))
+    return unique
+
+
+def claim_entries(orderings, data: CodedComparisons, keys, alpha: float) -> list[dict]:
+    out = []
+    for high, low, source in orderings:
+        entry = {"kind": "ordering", "groups": [high, low], "source": source,
+                 "probability": None, "ci95": [None, None], "ci": [None, None],
+                 "ci_level": 1 - alpha, "verdict": None}  # fmt: skip
+        if high not in keys or low not in keys:
+            out.append(with_reasons(entry, "a group of this claim is not in the study"))
+            continue
+        i, j = keys.index(high), keys.index(low)
+        rows = ((data.group_a == i) & (data.group_b == j)) | (
+            (data.group_a == j) & (data.group_b == i)
+        )
+        won = np.where(
+            data.group_a[rows] == i, data.outcome[rows] == stats.A, data.outcome[rows] == stats.B
+        )
+        y = won + 0.5 * (data.outcome[rows] == stats.TIE)
+        clusters = data.rater[rows], data.sample_a[rows], data.sample_b[rows]
+        share = stats.crossed_share(y, *clusters, level=1 - alpha)
+        share95 = stats.crossed_share(y, *clusters, level=CI_LEVEL)
+        entry["probability"] = share.estimate
+        entry["ci"] = [share.ci_low, share.ci_high]
+        entry["ci95"] = [share95.ci_low, share95.ci_high]
+        entry["verdict"] = stats.ordering_verdict(share.ci_low, share.ci_high)
+        reason = NO_GROUP_COMPARISONS if not y.size else share.reason
+        out.append(with_reasons(entry, reason or "not computable"))
+    return out
+
+
+def agreement_entry(data: CodedComparisons) -> dict:
+    result = stats.pair_agreement(data.rater, data.sample_a, data.sample_b, data.outcome)
+    return with_reasons(
+        {
+            "pairs_with_two_raters": result.pairs_with_two_raters,
+            "rate": result.rate,
+            "chance": result.chance,
+            "kappa": result.kappa,
+            "method": "share of rater pairs of one sample pair making the same choice "
+            "(the same sample, or both a tie), averaged over sample pairs; chance from "
+            "the observed tie share",
+        },
+        "no sample pair was compared by two raters"
+        if not result.pairs_with_two_raters
+        else "not computable",
+        chance=stats.NO_COMPARISONS,
+    )
+
+
+def pairwise_section(
+    frame: ComparisonsFrame,
+    *,
+    keys: list[str],
+    claims: Sequence[ClaimSpec] = (),
+    ties_allowed: bool | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+    reference: str | None = None,
+    notes: list[str] | None = None,
+) -> dict:
+    """The `pairwise_preference` section (not yet JSON-safe); see the module docstring.
+    `keys` are every group in display order; remarks go to `notes`."""
+    notes = [] if notes is None else notes
+    data = CodedComparisons.build(frame, keys)
+    has_ties = bool(np.any(data.outcome == stats.TIE))
+    if ties_allowed is None:
+        ties_allowed = has_ties
+    elif not ties_allowed and has_ties:
+        notes.append(TIES_NOT_ALLOWED)
+    if reference is not None and reference not in keys:
+        raise ValueError(f"unknown reference group {reference!r} (groups: {', '.join(keys)})")
+    ref = keys.index(reference) if reference is not None else 0
+    between = data.group_a != data.group_b
+    if data.outcome.size and not np.any(between):
+        notes.append(NO_BETWEEN_GROUPS)
+    win_rates = win_rate_entries(data, keys, seed=seed)
+    bt = bradley_terry_entry(data, keys, ref, has_ties)
+    if bt["position_warning"]:
+        notes.append(bt["position_warning"])
+    bt["sample_abilities"] = sample_abilities_entry(data, keys, has_ties)
+    orderings = ordering_claims(claims, keys, notes)
+    return {
+        "n_comparisons": int(data.outcome.size),
+        "n_participants": data.n_participants,
+        "n_samples": int(data.sample_names.size),
+        "n_ties": int(np.count_nonzero(data.outcome == stats.TIE)),
+        "ties_allowed": bool(ties_allowed),
+        "ties": TIES_HALF,
+        "win_rate_method": WIN_RATE_METHOD,
+        "win_rates": win_rates,
+        "bradley_terry": bt,
+        "claims": claim_entries(orderings, data, keys, alpha),
+        "absolute_values": ABSOLUTE_VALUES,
+        "agreement": agreement_entry(data),
+    }
