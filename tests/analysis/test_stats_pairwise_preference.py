@@ -124,10 +124,12 @@ def test_group_abilities_are_covered_by_their_intervals_at_about_the_nominal_rat
             rng, abilities=truth, n_raters=30, n_samples=30, per_rater=10, position=0.25, nu=0.3
         )
         fit = st.bradley_terry(ga, gb, outcome, 3)
-        for j, (est, se, true) in enumerate(
-            [(fit.ability[1], fit.ability_se[1], truth[1]), (fit.ability[2], fit.ability_se[2], truth[2]),
-             (fit.position, fit.position_se, 0.25)]
-        ):  # fmt: skip
+        estimates = [
+            (fit.ability[1], fit.ability_se[1], truth[1]),
+            (fit.ability[2], fit.ability_se[2], truth[2]),
+            (fit.position, fit.position_se, 0.25),
+        ]
+        for j, (est, se, true) in enumerate(estimates):
             low, high = st.wald_interval(est, se)
             hits[j] += low <= true <= high
     coverage = hits / n
@@ -151,7 +153,7 @@ def test_the_crossed_variance_sums_products_of_comparisons_that_share_a_rater_or
 
 
 def _pair_share(codes, i=0, j=1, level=0.95):
-    rater, sa, sb, ga, gb, outcome = codes
+    rater, sa, sb, _, _, outcome = codes
     rows = ((ga == i) & (gb == j)) | ((ga == j) & (gb == i))
     won = np.where(ga[rows] == i, outcome[rows] == st.A, outcome[rows] == st.B)
     lost = np.where(ga[rows] == i, outcome[rows] == st.B, outcome[rows] == st.A)
@@ -206,7 +208,7 @@ def test_an_injected_preference_for_the_first_position_is_found():
             rng, abilities=[0, 0.3, -0.3], n_raters=40, n_samples=60, per_rater=20, position=0.4
         )
         fit = st.bradley_terry(ga, gb, outcome, 3)
-        low, high = st.wald_interval(fit.position, fit.position_se)
+        low, _ = st.wald_interval(fit.position, fit.position_se)
         found += low > 0
         assert st.logistic(fit.position) == pytest.approx(st.logistic(0.4), abs=0.06)
     assert found >= 45
@@ -215,7 +217,7 @@ def test_an_injected_preference_for_the_first_position_is_found():
 def test_pigeonhole_bootstrap_is_seeded_and_wider_than_the_crossed_interval_without_effects():
     rng = np.random.default_rng(14)
     codes = simulated_codes(rng, abilities=[0, 0, 0], n_raters=40, n_samples=60, per_rater=20)
-    rater, sa, sb, ga, gb, outcome = codes
+    rater, sa, sb, _, _, outcome = codes
     y = (outcome == st.A).astype(float)
     first = st.pigeonhole_bootstrap(y, rater, sa, sb, n_resamples=300, rng=np.random.default_rng(1))
     again = st.pigeonhole_bootstrap(y, rater, sa, sb, n_resamples=300, rng=np.random.default_rng(1))
