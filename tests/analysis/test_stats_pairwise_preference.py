@@ -153,7 +153,7 @@ def test_the_crossed_variance_sums_products_of_comparisons_that_share_a_rater_or
 
 
 def _pair_share(codes, i=0, j=1, level=0.95):
-    rater, sa, sb, _, _, outcome = codes
+    rater, sa, sb, ga, gb, outcome = codes
     rows = ((ga == i) & (gb == j)) | ((ga == j) & (gb == i))
     won = np.where(ga[rows] == i, outcome[rows] == st.A, outcome[rows] == st.B)
     lost = np.where(ga[rows] == i, outcome[rows] == st.B, outcome[rows] == st.A)
