@@ -212,10 +212,57 @@ def rater_accuracy(document: dict) -> Figure:
     return figure
 
 
+def pairwise_preference(document: dict, order: list[str], labels: dict[str, str]) -> Figure:
+    """A pairwise study: each group's Bradley-Terry ability with its 95% CI (left), and the
+    win rate of the row group over the column group, ties counted half (right)."""
+    section = document.get("pairwise_preference") or {}
+    abilities = (section.get("bradley_terry") or {}).get("abilities") or {}
+    reference = (section.get("bradley_terry") or {}).get("reference")
+    order = list(order) or list(abilities)
+    k = max(1, len(order))
+    figure = Figure(figsize=(10, 1.8 + 0.6 * k), layout="constrained")
+    left, right = figure.subplots(1, 2, width_ratios=[1, 1])
+    y = np.arange(len(order))[::-1]
+    for row, key in zip(y, order, strict=True):
+        entry = abilities.get(key) or {}
+        estimate = _number(entry.get("estimate"))
+        low, high = (_number(v) for v in entry.get("ci95") or [None, None])
+        if math.isfinite(estimate):
+            left.plot([estimate], [row], "o", color="black")
+        if math.isfinite(low) and math.isfinite(high):
+            left.hlines(row, low, high, color="black", linewidth=2)
+    left.axvline(0, color=CLAIM_COLOUR, linewidth=1, linestyle="--")
+    left.set_yticks(y, _labels(order, labels))
+    left.set_xlabel(f"ability (log-odds) and 95% CI; {labels.get(reference, reference)} = 0")
+    left.set_title("Bradley-Terry abilities", loc="left")
+    left.margins(y=0.3)
+    matrix = np.full((len(order), len(order)), np.nan)
+    index = {key: i for i, key in enumerate(order)}
+    for entry in section.get("win_rates") or []:
+        a, b = entry.get("groups") or [None, None]
+        rate = _number(entry.get("rate"))
+        if a in index and b in index and math.isfinite(rate):
+            matrix[index[a], index[b]], matrix[index[b], index[a]] = rate, 1 - rate
+    right.imshow(matrix, cmap="RdBu", vmin=0, vmax=1)
+    right.grid(False)
+    for i, j in np.ndindex(matrix.shape):
+        if math.isfinite(matrix[i, j]):
+            right.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center")
+    right.set_xticks(np.arange(len(order)), _labels(order, labels))
+    right.set_yticks(np.arange(len(order)), _labels(order, labels))
+    right.set_xlabel("against")
+    right.set_title("Win rate of the row group (ties half)", loc="left")
+    return figure
+
+
 def plots_render(
     *, document: dict, frame, order: list[str], labels: dict[str, str], margin: float | None
 ) -> list[Plot]:
     with matplotlib.rc_context(STYLE):
+        if document.get("pairwise_preference"):
+            figure = pairwise_preference(document, order, labels)
+            title = "Abilities and win rates"
+            return [Plot(key="pairwise", title=title, png=_png(figure))]
         figures = [
             (
                 "distributions",

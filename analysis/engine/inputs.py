@@ -13,7 +13,7 @@ ERROR_FRAME = "RatingsFrame arrays must be one-dimensional and of equal length"
 
 @dataclass(frozen=True)
 class ClaimSpec:
-    kind: str  # "mean" or "difference"
+    kind: str  # "mean" or "difference" ("ordering" in a pairwise study: groups[0] preferred)
     groups: tuple[str, ...]  # (g,) or (a, b) meaning mean(a) - mean(b)
     value: float
     source: str = ""

@@ -15,7 +15,9 @@ preferred, from a `ComparisonsFrame` (one row per comparison), by `analysis.stat
   of the samples that can be fitted together).
 - `claims`: every claimed ordering, judged on the win rate: claimed means imply one
   ordering per pair of groups (the higher claimed mean preferred), a claimed difference
-  one; pairwise data say nothing about absolute numbers (`absolute_values`).
+  one, and a `ClaimSpec` of kind "ordering" (groups (preferred, other)) states one;
+  pairwise data say nothing about absolute numbers (`absolute_values`). The verdict uses
+  the 1 - alpha interval (`ci`); `ci95` is shown beside it.
 - `agreement`: raters of the same sample pair who made the same choice, against chance.
 
 Comparisons of two samples of one group count for the position effect and the
@@ -313,6 +315,9 @@ def ordering_claims(specs: Sequence[ClaimSpec], keys: list[str], notes: list[str
         source = f"claimed means {high} {means[high][0]:g} > {low} {means[low][0]:g}"
         out.append((high, low, source))
     for spec in specs:
+        if spec.kind == "ordering":
+            out.append((spec.groups[0], spec.groups[1], spec.source or "claimed ordering"))
+            continue
         if spec.kind != "difference":
             continue
         a, b = spec.groups

@@ -1,4 +1,6 @@
-"""`manage.py analyze_csv FILE`: the analysis engine on a ratings CSV, with no database.
+"""`manage.py analyze_csv FILE`: the analysis engine on a ratings CSV, with no database. A
+file with the comparisons header (a pairwise study's export) gets the pairwise document,
+and claims become orderings (claimed means imply them; `A>B` states one).
 
 It runs with DATABASE_URL pointing nowhere: no system checks (they would look at the
 database) and no query anywhere on its path."""
@@ -7,16 +9,18 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.presentation import decimals_for, summary_lines
-from analysis.ratings_csv import RatingsFileError, claim_parse, ratings_file_read
+from analysis.comparisons_csv import comparisons_rows_read, is_comparisons_header
+from analysis.presentation import decimals_for, pairwise_summary_lines, summary_lines
+from analysis.ratings_csv import RatingsFileError, claim_parse, csv_file_open, ratings_file_read
 from analysis.snapshot import input_checksum, input_counts
 
 
 class Command(BaseCommand):
     help = (
-        "Analyze a ratings CSV in the export format (manage.py export_ratings) with the same "
-        "engine as the platform, without a database. Claims: --claim GROUP=VALUE for a "
-        "claimed mean, --claim A-B=VALUE for a claimed difference A - B."
+        "Analyze a ratings CSV in the export format (manage.py export_ratings), or a "
+        "comparisons CSV of a pairwise study, with the same engine as the platform, without "
+        "a database. Claims: --claim GROUP=VALUE for a claimed mean, --claim A-B=VALUE for a "
+        "claimed difference A - B; for comparisons also --claim A>B (A preferred to B)."
     )
     requires_system_checks = []
 
@@ -27,7 +31,8 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="GROUP=VALUE",
-            help="a claimed mean (GROUP=VALUE) or difference (A-B=VALUE); repeatable",
+            help="a claimed mean (GROUP=VALUE) or difference (A-B=VALUE), or for comparisons "
+            "an ordering (A>B); repeatable",
         )
         parser.add_argument("--seed", type=int, default=0, help="resampling seed (0)")
         parser.add_argument("--alpha", type=float, default=0.05, help="test level (0.05)")
@@ -45,6 +50,9 @@ class Command(BaseCommand):
             help="group keys in display order, comma-separated (default: as they first appear)",
         )
         parser.add_argument("--model-method", choices=["auto", "reml", "moments"], default="auto")
+        parser.add_argument(
+            "--reference", help="comparisons: the group whose ability is 0 (default: the first)"
+        )
         parser.add_argument("--json", action="store_true", help="print the results document")
 
     def handle(self, *args, file: str, **options):
@@ -56,6 +64,12 @@ class Command(BaseCommand):
         if not low < high:
             raise CommandError("--scale-min must be below --scale-max")
         try:
+            name, header, reader = csv_file_open(file)
+            if is_comparisons_header(header):
+                comparisons = comparisons_rows_read(
+                    header, reader, name=name, criterion=options["criterion"]
+                )
+                return self.pairwise(comparisons, options)
             ratings = ratings_file_read(file, criterion=options["criterion"])
         except RatingsFileError as error:
             raise CommandError("\n".join(error.errors)) from error
@@ -100,4 +114,54 @@ class Command(BaseCommand):
             return
         labels = {key: key for key in order}
         for line in summary_lines(document, labels, decimals=decimals_for(low, high)):
+            self.stdout.write(line)
+
+    def pairwise(self, comparisons, options) -> None:
+        from analysis.engine import ClaimSpec, analyze_pairwise
+
+        groups = comparisons.groups
+        order = groups
+        if options["group_order"]:
+            order = [key.strip() for key in options["group_order"].split(",") if key.strip()]
+        claims = []
+        for text in options["claim"]:
+            left, sep, right = text.partition(">")
+            if sep and "=" not in text:
+                pair = (left.strip(), right.strip())
+                unknown = [key for key in pair if key not in groups]
+                if unknown:
+                    raise CommandError(
+                        f"--claim {text!r}: unknown group (groups in the file: {', '.join(groups)})"
+                    )
+                claims.append(ClaimSpec(kind="ordering", groups=pair, value=0.0, source=text))
+                continue
+            try:
+                kind, pair, value = claim_parse(text, groups)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            claims.append(ClaimSpec(kind=kind, groups=pair, value=value, source="--claim"))
+        if options["reference"] and options["reference"] not in groups:
+            raise CommandError(
+                f"--reference {options['reference']!r}: unknown group (groups in the file: "
+                f"{', '.join(groups)})"
+            )
+        document = analyze_pairwise(
+            comparisons.frame,
+            claims=claims,
+            alpha=options["alpha"],
+            seed=options["seed"],
+            group_order=order,
+            reference=options["reference"],
+        )
+        document["input"] = {
+            "criterion": comparisons.criterion,
+            "comparisons": document["n_comparisons"],
+            "participants": document["n_participants"],
+            "samples": document["n_samples"],
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+            return
+        labels = {key: key for key in order}
+        for line in pairwise_summary_lines(document, labels):
             self.stdout.write(line)
