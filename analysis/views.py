@@ -83,7 +83,11 @@ def study_results(request, slug: str, run_id: int | None = None):
         "default_parameters": services.analysis_parameters(study=study),
         "duration": _seconds(run),
     }
-    if document:
+    if document and document.get("pairwise_preference"):
+        context.update(
+            pairwise=presentation.pairwise_view(document, labels), extras=_extras(document)
+        )
+    elif document:
         context.update(
             claims=presentation.claim_rows(document, labels, decimals=decimals),
             groups=presentation.group_rows(document, labels, decimals=decimals),
@@ -142,6 +146,10 @@ KNOWN_KEYS = {
     "zscores",
     "detection",
     "notes",
+    "protocol",
+    "n_comparisons",
+    "pairwise_preference",
+    "reasons",
 }
 FLAGS_SHOWN = 50
 

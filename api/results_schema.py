@@ -30,9 +30,12 @@ def reasons():
     )
 
 
+PAIRWISE_NULL = " Null in a pairwise study (with its reason in `reasons`)."
+
+
 class ResultParametersSerializer(serializers.Serializer):
     alpha = serializers.FloatField()
-    equivalence_margin = serializers.FloatField()
+    equivalence_margin = serializers.FloatField(required=False, help_text="Rating studies.")
     seed = serializers.IntegerField()
 
 
@@ -182,6 +185,72 @@ class DetectionSerializer(serializers.Serializer):
     )
 
 
+class WinRateSerializer(serializers.Serializer):
+    groups = serializers.ListField(
+        child=serializers.CharField(), help_text="[a, b]: the rate is a's over b."
+    )
+    wins = serializers.IntegerField(help_text="Comparisons of a with b in which a was chosen.")
+    losses = serializers.IntegerField()
+    ties = serializers.IntegerField()
+    rate = number("(wins + ties / 2) / comparisons: ties count half.")
+    ci95 = interval(
+        "95% CI from the crossed (rater and sample) cluster-robust variance; "
+        "`ci95_bootstrap` beside it resamples raters and samples (seeded, conservative)."
+    )
+    p_binomial = number(
+        "Naive: two-sided exact binomial test of wins against losses (ties left out) that "
+        "treats comparisons as independent; for comparison only."
+    )
+    reasons = reasons()
+
+
+class BradleyTerrySerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        allow_null=True, help_text="The group whose ability is fixed at 0."
+    )
+    abilities = serializers.DictField(
+        child=EstimateSerializer(),
+        help_text="By group key, log-odds scale; SEs from the observed information.",
+    )
+    position_effect = EstimateSerializer(help_text="Log-odds added for the sample shown first (A).")
+    p_first_position = number(
+        "logistic(position effect): P(choosing A) between samples of equal ability."
+    )
+    reasons = reasons()
+
+
+class OrderingClaimSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["ordering"])
+    groups = serializers.ListField(child=serializers.CharField(), help_text="[preferred, other].")
+    verdict = serializers.ChoiceField(
+        choices=["supported", "contradicted", "inconclusive"], allow_null=True,
+        help_text="supported: CI of the win probability above 0.5; contradicted: below.",
+    )  # fmt: skip
+    probability = number("Win rate of the preferred group over the other (ties half).")
+    ci95 = interval()
+    reasons = reasons()
+
+
+class PairAgreementSerializer(serializers.Serializer):
+    pairs_with_two_raters = serializers.IntegerField()
+    rate = number("Share of rater pairs of one sample pair making the same choice.")
+    chance = number("What raters choosing at random (with the observed tie share) reach.")
+    reasons = reasons()
+
+
+class PairwisePreferenceSerializer(serializers.Serializer):
+    n_comparisons = serializers.IntegerField()
+    n_participants = serializers.IntegerField()
+    ties_allowed = serializers.BooleanField()
+    win_rates = WinRateSerializer(many=True, help_text="Every pair of different groups.")
+    bradley_terry = BradleyTerrySerializer()
+    claims = OrderingClaimSerializer(
+        many=True,
+        help_text="Orderings the claims imply; pairwise data cannot check absolute numbers.",
+    )
+    agreement = PairAgreementSerializer()
+
+
 class ResultsDocumentSerializer(serializers.Serializer):
     """The results document (DESIGN §5); extra keys are allowed, these are fixed."""
 
@@ -189,14 +258,28 @@ class ResultsDocumentSerializer(serializers.Serializer):
     n_participants = serializers.IntegerField()
     n_samples = serializers.IntegerField()
     parameters = ResultParametersSerializer()
-    groups = serializers.DictField(child=GroupResultSerializer(), help_text="By group key.")
-    claims = ClaimResultSerializer(many=True)
-    omnibus = OmnibusSerializer()
-    pairwise = PairwiseSerializer(many=True)
-    model = MixedModelSerializer()
-    reliability = ReliabilitySerializer()
+    groups = serializers.DictField(
+        child=GroupResultSerializer(), allow_null=True, help_text=f"By group key.{PAIRWISE_NULL}"
+    )
+    claims = ClaimResultSerializer(many=True, allow_null=True, help_text=PAIRWISE_NULL)
+    omnibus = OmnibusSerializer(allow_null=True, help_text=PAIRWISE_NULL)
+    pairwise = PairwiseSerializer(
+        many=True,
+        allow_null=True,
+        help_text=f"Tests between pairs of groups of ratings.{PAIRWISE_NULL}",
+    )
+    model = MixedModelSerializer(allow_null=True, help_text=PAIRWISE_NULL)
+    reliability = ReliabilitySerializer(allow_null=True, help_text=PAIRWISE_NULL)
     detection = DetectionSerializer(
         required=False, help_text="Present when raters guessed sources (DESIGN §4)."
+    )
+    protocol = serializers.ChoiceField(
+        choices=["pairwise"], required=False, help_text="Present in a pairwise study's document."
+    )
+    pairwise_preference = PairwisePreferenceSerializer(
+        required=False,
+        help_text="A pairwise study's comparisons: win rates, Bradley-Terry abilities with "
+        "a first-position effect, ordering verdicts and agreement (issue 16).",
     )
 
     class Meta:

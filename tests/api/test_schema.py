@@ -70,8 +70,26 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
         "n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",
         "omnibus", "pairwise", "model", "reliability",
     }  # fmt: skip
-    assert set(document["properties"]) == fixed | {"detection"}
+    optional = {"detection", "protocol", "pairwise_preference"}
+    assert set(document["properties"]) == fixed | optional
     assert set(document["required"]) == fixed  # detection only when raters guessed
+    pairwise = components["PairwisePreference"]
+    assert set(pairwise["properties"]) == {
+        "n_comparisons", "n_participants", "ties_allowed", "win_rates", "bradley_terry",
+        "claims", "agreement",
+    }  # fmt: skip
+    assert set(components["WinRate"]["properties"]) >= {
+        "groups", "wins", "losses", "ties", "rate", "ci95", "p_binomial"
+    }  # fmt: skip
+    assert set(components["BradleyTerry"]["properties"]) >= {
+        "reference", "abilities", "position_effect", "p_first_position"
+    }  # fmt: skip
+    assert set(components["OrderingClaim"]["properties"]) >= {
+        "kind", "groups", "verdict", "probability", "ci95"
+    }  # fmt: skip
+    assert set(components["PairAgreement"]["properties"]) >= {
+        "pairs_with_two_raters", "rate", "chance"
+    }  # fmt: skip
     assert set(components["Chance"]["properties"]) >= {
         "p0", "p", "ci95", "p_binomial_naive", "ci95_binomial_naive"
     }  # fmt: skip
