@@ -203,3 +203,16 @@ def analysis_pilot_variance(*, user, slug: str):
     if run is None or any(not isinstance(v, int | float) for v in values):
         raise ValueError(PILOT_NOT_FOUND.format(slug=slug))
     return Variance(*map(float, values)), f"pilot: analysis #{run.pk} of study {slug}"
+
+
+COMPARISON_ROWS_MISSING = (
+    "this build cannot read a pairwise study's comparisons yet (the comparisons export is "
+    "not wired to the analysis)"
+)
+
+
+def analysis_comparison_rows(*, study: Study, criterion: str):
+    """A pairwise study's comparisons as the comparisons export gives them: (header, rows
+    of strings), for `services.analysis_pairwise_document`. The export lives with the
+    comparison model; until it is wired here, a run fails with this message."""
+    raise NotImplementedError(COMPARISON_ROWS_MISSING)

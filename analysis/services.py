@@ -42,7 +42,7 @@ from django.utils import timezone
 from analysis import selectors
 from analysis.conf import analysis_setting
 from analysis.models import AnalysisRun
-from analysis.snapshot import input_checksum, input_counts
+from analysis.snapshot import comparisons_checksum, input_checksum, input_counts
 from config.celery import broker_problem
 from studies import design
 from studies.models import Study
@@ -361,6 +361,33 @@ def analysis_document(
     return document, counts, checksum
 
 
+def analysis_pairwise_document(
+    *, study: Study, parameters: dict, header, rows, progress=None
+) -> tuple[dict, dict, str, object]:
+    """Run the pairwise engine on a pairwise study's comparisons, given as the comparisons
+    export's header and rows: (results document, input counts, input SHA-256, frame).
+    Bad rows raise ComparisonsFileError naming line and field."""
+    from analysis import engine
+    from analysis.comparisons_csv import comparisons_rows_read
+
+    comparisons = comparisons_rows_read(
+        header, rows, name=f"comparisons of {study.slug}", criterion=parameters["criterion"]
+    )
+    checksum = comparisons_checksum(comparisons.frame, comparisons.comparison_ids)
+    document = engine.analyze_pairwise(
+        comparisons.frame,
+        claims=selectors.analysis_claims(study=study),
+        alpha=parameters["alpha"],
+        seed=parameters["seed"],
+        group_order=selectors.analysis_group_order(study=study),
+        ties_allowed=getattr(study, "pairwise_ties", None),
+        progress=progress,
+    )
+    counts = input_counts(document)
+    document["input"] = {"criterion": parameters["criterion"], "sha256": checksum, **counts}
+    return document, counts, checksum, comparisons.frame
+
+
 def _engine_version(document: dict) -> str:
     from analysis import engine
 
@@ -407,17 +434,30 @@ def analysis_execute(*, run_id: int) -> AnalysisRun | None:
     progress = _Progress(run_id, attempt)
     try:
         with _Heartbeat(run_id, attempt):
-            frame, rating_ids = selectors.analysis_ratings_frame(
-                study=study, criterion=parameters["criterion"]
-            )
-            progress.report("ratings loaded", 100, part="loading")
-            document, counts, checksum = analysis_document(
-                study=study,
-                parameters=parameters,
-                frame=frame,
-                rating_ids=rating_ids,
-                progress=progress.engine,
-            )
+            if getattr(study, "protocol", "rating") == "pairwise":
+                header, rows = selectors.analysis_comparison_rows(
+                    study=study, criterion=parameters["criterion"]
+                )
+                progress.report("comparisons loaded", 100, part="loading")
+                document, counts, checksum, frame = analysis_pairwise_document(
+                    study=study,
+                    parameters=parameters,
+                    header=header,
+                    rows=rows,
+                    progress=progress.engine,
+                )
+            else:
+                frame, rating_ids = selectors.analysis_ratings_frame(
+                    study=study, criterion=parameters["criterion"]
+                )
+                progress.report("ratings loaded", 100, part="loading")
+                document, counts, checksum = analysis_document(
+                    study=study,
+                    parameters=parameters,
+                    frame=frame,
+                    rating_ids=rating_ids,
+                    progress=progress.engine,
+                )
             progress.report("drawing plots", 0, part="plots")
             plots = plots_render(
                 document=document,

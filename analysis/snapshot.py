@@ -39,10 +39,29 @@ def input_checksum(frame, rating_ids: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+COMPARISONS_FORMAT = b"blindrate-comparisons/1"
+COMPARISON_COLUMNS = ("participant", "sample_a", "sample_b", "group_a", "group_b", "choice")
+
+
+def comparisons_checksum(frame, comparison_ids: np.ndarray) -> str:
+    """The SHA-256 of a comparisons frame, in the same canonical form as `input_checksum`
+    (format `blindrate-comparisons/1`: ids, then the string columns, then seconds)."""
+    digest = hashlib.sha256(COMPARISONS_FORMAT)
+    ids = np.asarray(comparison_ids, dtype="<i8")
+    digest.update(b"\x1ecomparison" + len(ids).to_bytes(8, "little") + ids.tobytes())
+    for name in (*COMPARISON_COLUMNS, "strength"):
+        values = getattr(frame, name)
+        digest.update(b"\x1e" + name.encode() + len(values).to_bytes(8, "little"))
+        digest.update(_strings(values))
+    seconds = np.ascontiguousarray(frame.seconds, dtype="<f8")
+    digest.update(b"\x1eseconds" + len(seconds).to_bytes(8, "little") + seconds.tobytes())
+    return digest.hexdigest()
+
+
 def input_counts(document: dict) -> dict:
     """What the engine counted: ratings of the groups and of attention checks, raters and
     samples (of the groups' ratings), ratings per group."""
-    return {
+    counts = {
         "ratings": document.get("n_ratings"),
         "attention_check_ratings": document.get("n_attention_check_ratings"),
         "participants": document.get("n_participants"),
@@ -51,3 +70,6 @@ def input_counts(document: dict) -> dict:
             key: (entry or {}).get("n") for key, entry in (document.get("groups") or {}).items()
         },
     }
+    if "n_comparisons" in document:
+        counts["comparisons"] = document["n_comparisons"]
+    return counts
