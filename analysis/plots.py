@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from analysis.stats import descriptives
+
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
@@ -137,20 +139,8 @@ def means_against_claims(
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
-    """Integer codes of a string column through a 64-bit FNV-1a hash of each value:
-    np.unique on the hashes is several times faster than on the strings at a million rows,
-    and a collision among a study's few thousand names (odds ~1e-10) would only merge two
-    raters in a picture."""
-    values = np.ascontiguousarray(np.asarray(values, dtype=str))
-    width = max(values.dtype.itemsize // 4, 1)
-    if values.dtype.itemsize == 0:
-        return np.zeros(values.size, dtype=np.int64)
-    chars = values.view(np.uint32).reshape(-1, width).astype(np.uint64)
-    hashed = np.full(values.size, 1469598103934665603, dtype=np.uint64)
-    for column in range(width):
-        hashed ^= chars[:, column]
-        hashed *= np.uint64(1099511628211)
-    return np.unique(hashed, return_inverse=True)[1].ravel()
+    """Integer codes of a string column (hashed, exact: `descriptives.string_codes`)."""
+    return descriptives.string_codes(values)[1]
 
 
 def leniency(frame) -> Figure:

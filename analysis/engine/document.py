@@ -23,7 +23,7 @@ from analysis.engine.inputs import (
     group_keys_in_order,
 )
 from analysis.engine.model import model_fit, model_section
-from analysis.engine.pairwise import ComparisonsFrame, pairwise_section
+from analysis.engine.pairwise import N_PIGEONHOLE, ComparisonsFrame, pairwise_section
 from analysis.engine.parameters import CI_LEVEL, ENGINE_VERSION, N_BOOTSTRAP, QUALITY
 from analysis.engine.rater_quality import quality_section, zscores_section
 from analysis.engine.reasons import json_safe, with_reasons
@@ -158,11 +158,9 @@ def analyze_pairwise(
     notes: list[str] = []
     alpha = float(alpha)
     seed = int(seed) % 2**63
-    present = np.concatenate(
-        [np.asarray(frame.group_a, dtype=str), np.asarray(frame.group_b, dtype=str)]
-    )
-    keys = group_keys_in_order(present, group_order, notes)
-    report("comparisons", 10)
+    present = np.concatenate([np.asarray(frame.group_a), np.asarray(frame.group_b)])
+    keys = group_keys_in_order(descriptives.string_codes(present)[0], group_order, notes)
+    report("comparisons", 5)
     section = pairwise_section(
         frame,
         keys=keys,
@@ -172,6 +170,7 @@ def analyze_pairwise(
         seed=seed,
         reference=reference,
         notes=notes,
+        progress=report,
     )
     doc: dict = {
         "protocol": "pairwise",
@@ -185,7 +184,7 @@ def analyze_pairwise(
             "seed": seed,
             "engine_version": ENGINE_VERSION,
             "confidence_level": CI_LEVEL,
-            "n_bootstrap": N_BOOTSTRAP,
+            "n_bootstrap": N_PIGEONHOLE,
             "group_order": keys,
             "reference": section["bradley_terry"]["reference"],
             "ties_allowed": section["ties_allowed"],

@@ -29,13 +29,19 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+from scipy import special
 
 from analysis.engine.inputs import ERROR_FRAME, ClaimSpec
-from analysis.engine.parameters import CI_LEVEL, N_BOOTSTRAP
+from analysis.engine.parameters import CI_LEVEL
 from analysis.engine.reasons import with_reasons
+from analysis.stats import descriptives
 from analysis.stats import pairwise as stats
 
 CHOICES = {"a": stats.A, "b": stats.B, "tie": stats.TIE}
+# Resamples of the pigeonhole bootstrap: an extra beside the crossed interval, and at a
+# million comparisons each resample costs about as much as the whole rest of the section.
+N_PIGEONHOLE = 200
+SAMPLE_TOL = 1e-3  # Newton's stopping step for per-sample abilities (their SEs are ~0.3)
 POSITION_MARGIN = 0.05  # |P(A) - 0.5| beyond which a clear position bias is warned about
 POSITION_WARNING = (
     "raters chose the sample shown first (A) with probability {p:.2f} (95% CI {low:.2f} to "
@@ -58,8 +64,8 @@ SE_NOTE = (
 WIN_RATE_METHOD = (
     "t interval on min(raters, samples) - 1 df with the multiway (rater and sample) "
     "cluster-robust variance; ci95_bootstrap: pigeonhole bootstrap over raters and samples "
-    "(percentile, seeded, conservative); p_binomial: exact binomial test of wins against "
-    "losses, ties left out, treating comparisons as independent (naive)"
+    "(percentile of 200 resamples, seeded, conservative); p_binomial: exact binomial test "
+    "of wins against losses, ties left out, treating comparisons as independent (naive)"
 )
 REFERENCE_SE = "the reference: fixed at 0"
 NO_GROUP_COMPARISONS = "no comparisons between these groups"
@@ -100,25 +106,28 @@ class CodedComparisons:
         columns = [np.asarray(getattr(frame, name)) for name in names]
         if len({c.shape for c in columns}) != 1 or columns[0].ndim != 1:
             raise ValueError(ERROR_FRAME)
-        participant, sample_a, sample_b, group_a, group_b, choice = (c.astype(str) for c in columns)
-        unknown = sorted(set(np.unique(choice).tolist()) - set(CHOICES))
-        if unknown:
+        participant, sample_a, sample_b, group_a, group_b, choice = (
+            c if c.dtype.kind == "U" else c.astype(str) for c in columns
+        )
+        n = choice.size
+        outcome = np.full(n, -1, dtype=np.int64)
+        for name, code in CHOICES.items():
+            outcome[choice == name] = code
+        if np.any(outcome < 0):
+            unknown = sorted(set(choice[outcome < 0].tolist()))
             raise ValueError(f"unknown choices {', '.join(map(repr, unknown))} (known: a, b, tie)")
-        choice_names, choice_code = np.unique(choice, return_inverse=True)
-        outcome = np.array([CHOICES[c] for c in choice_names.tolist()], dtype=np.int64)
-        outcome = outcome[choice_code.ravel()] if choice.size else np.zeros(0, np.int64)
-        names, rater = np.unique(participant, return_inverse=True)
-        n = sample_a.size
-        sample_names, samples = np.unique(np.concatenate([sample_a, sample_b]), return_inverse=True)
-        samples = samples.ravel()
-        index = {key: i for i, key in enumerate(keys)}
-        group_names, groups = np.unique(np.concatenate([group_a, group_b]), return_inverse=True)
-        group_code = np.array([index[g] for g in group_names.tolist()], dtype=np.int64)
-        groups = group_code[groups.ravel()] if n else np.zeros(0, np.int64)
+        groups = np.full(2 * n, -1, dtype=np.int64)
+        both = np.concatenate([group_a, group_b])
+        for code, key in enumerate(keys):
+            groups[both == key] = code
+        if np.any(groups < 0):
+            raise ValueError(f"groups not in the keys: {sorted(set(both[groups < 0].tolist()))}")
+        names, rater = descriptives.string_codes(participant)
+        sample_names, samples = descriptives.string_codes(np.concatenate([sample_a, sample_b]))
         sample_group = np.full(sample_names.size, -1, dtype=np.int64)
         sample_group[samples] = groups
         return cls(
-            rater=rater.ravel(),
+            rater=rater,
             sample_a=samples[:n],
             sample_b=samples[n:],
             sample_names=sample_names,
@@ -126,7 +135,7 @@ class CodedComparisons:
             group_a=groups[:n],
             group_b=groups[n:],
             outcome=outcome,
-            n_participants=int(names.size),
+            n_participants=len(names),
         )
 
 
@@ -142,38 +151,41 @@ def _ability(estimate, se, reason=None) -> dict:
 
 def win_rate_entries(data: CodedComparisons, keys: list[str], *, seed: int) -> list[dict]:
     """One entry per pair of different groups, in group order."""
-    rng = np.random.default_rng([seed, 16])
+    k = len(keys)
+    pairs = list(combinations(range(k), 2))
+    index = np.full((max(k, 1), max(k, 1)), -1, dtype=np.int64)
+    for c, (i, j) in enumerate(pairs):
+        index[i, j] = index[j, i] = c
+    cell = index[data.group_a, data.group_b] if data.outcome.size else np.zeros(0, np.int64)
+    first_wins = np.where(data.outcome == stats.TIE, 0.5, (data.outcome == stats.A) * 1.0)
+    # y: 1 when the pair's first group (in group order) won, 0.5 for a tie.
+    y = np.where(data.group_a < data.group_b, first_wins, 1 - first_wins)
+    boot = stats.pigeonhole_bootstrap(
+        y, cell, data.rater, data.sample_a, data.sample_b, n_cells=len(pairs),
+        n_resamples=N_PIGEONHOLE, rng=np.random.default_rng([seed, 16]), level=CI_LEVEL,
+    )  # fmt: skip
     out = []
-    for i, j in combinations(range(len(keys)), 2):
-        forward = (data.group_a == i) & (data.group_b == j)
-        backward = (data.group_a == j) & (data.group_b == i)
-        rows = forward | backward
-        outcome = data.outcome[rows]
-        first_is_i = forward[rows]
-        won = np.where(first_is_i, outcome == stats.A, outcome == stats.B)
-        lost = np.where(first_is_i, outcome == stats.B, outcome == stats.A)
-        ties = outcome == stats.TIE
-        y = won + 0.5 * ties
+    for c, (i, j) in enumerate(pairs):
+        rows = cell == c
+        yc = y[rows]
         rater, sa, sb = data.rater[rows], data.sample_a[rows], data.sample_b[rows]
-        share = stats.crossed_share(y, rater, sa, sb, level=CI_LEVEL)
-        boot = stats.pigeonhole_bootstrap(
-            y, rater, sa, sb, n_resamples=N_BOOTSTRAP, rng=rng, level=CI_LEVEL
-        )
-        wins, losses = int(won.sum()), int(lost.sum())
+        share = stats.crossed_share(yc, rater, sa, sb, level=CI_LEVEL)
+        wins, ties = int(np.count_nonzero(yc == 1)), int(np.count_nonzero(yc == 0.5))
+        losses = int(yc.size) - wins - ties
         entry = {
             "groups": [keys[i], keys[j]],
-            "n": int(y.size),
+            "n": int(yc.size),
             "wins": wins,
             "losses": losses,
-            "ties": int(ties.sum()),
+            "ties": ties,
             "rate": share.estimate,
             "se": share.se,
             "df": share.df,
             "ci95": _interval(share.ci_low, share.ci_high),
-            "ci95_bootstrap": list(boot),
+            "ci95_bootstrap": boot[c].tolist(),
             "p_binomial": stats.binomial_naive(wins, losses),
         }
-        reason = NO_GROUP_COMPARISONS if not y.size else share.reason
+        reason = NO_GROUP_COMPARISONS if not yc.size else share.reason
         out.append(with_reasons(entry, reason or "not computable"))
     return out
 
@@ -257,11 +269,14 @@ def bradley_terry_entry(data: CodedComparisons, keys, reference: int, ties: bool
     return result
 
 
-def sample_abilities_entry(data: CodedComparisons, keys: list[str], ties: bool) -> dict:
-    """Per-sample abilities (an extra), centred on the mean of the fitted samples."""
+def sample_abilities_entry(
+    data: CodedComparisons, keys: list[str], ties: bool, group_ability=None
+) -> dict:
+    """Per-sample abilities (an extra), centred on the mean of the fitted samples; Newton
+    starts from each sample's group ability (`group_ability`, by group code) when given."""
     n = data.sample_names.size
     if data.outcome.size == 0:
-        return {"method": None, "samples": {}, "reasons": {"method": stats.NO_COMPARISONS}}
+        return {"method": None, "sample": [], "reasons": {"method": stats.NO_COMPARISONS}}
     fitted = stats.strongly_connected(data.sample_a, data.sample_b, data.outcome, n)
     codes = np.full(n, -1, dtype=np.int64)
     codes[fitted] = np.arange(int(fitted.sum()))
@@ -271,9 +286,13 @@ def sample_abilities_entry(data: CodedComparisons, keys: list[str], ties: bool) 
     se = np.full(n, np.nan)
     method, reason = None, None
     if m >= 2:
+        start = np.zeros(m)
+        if group_ability is not None:
+            start = np.nan_to_num(group_ability[data.sample_group[fitted]])
         fit = stats.bradley_terry(
             codes[data.sample_a[rows]], codes[data.sample_b[rows]], data.outcome[rows], m,
             ties=ties and bool(np.any(data.outcome[rows] == stats.TIE)),
+            tol=SAMPLE_TOL, start=start,
         )  # fmt: skip
         reason = fit.reason
         centred = fit.ability - fit.ability.mean()
@@ -287,18 +306,22 @@ def sample_abilities_entry(data: CodedComparisons, keys: list[str], ties: bool) 
         estimate[fitted] = centred
         se[fitted] = np.sqrt(np.clip(variance, 0, None))
         method = fit.se_method
-    samples = {}
-    for index, name in enumerate(data.sample_names.tolist()):
-        why = stats.NOT_CONNECTED if not fitted[index] else reason
-        value = None if why else float(estimate[index])
-        entry = _ability(value, None if why else float(se[index]), why)
-        entry["group"] = keys[int(data.sample_group[index])]
-        samples[name] = entry
+    if reason is not None:
+        estimate[:] = se[:] = np.nan
+    half = float(special.ndtri((1 + CI_LEVEL) / 2)) * se
+    group_names = np.array(keys, dtype=object)[data.sample_group].tolist()
     return {
+        "layout": "one list per field, one entry per sample (null where not fitted)",
         "method": method,
         "centred_on": "the mean of the fitted samples",
         "n_fitted": m,
-        "samples": samples,
+        "sample": data.sample_names.tolist(),
+        "group": group_names,
+        "estimate": estimate.tolist(),
+        "se": se.tolist(),
+        "ci95_low": (estimate - half).tolist(),
+        "ci95_high": (estimate + half).tolist(),
+        "reasons": {"estimate": reason or f"null for samples left out: {stats.NOT_CONNECTED}"},
     }
 
 
@@ -352,12 +375,12 @@ def claim_entries(orderings, data: CodedComparisons, keys, alpha: float) -> list
         )
         y = won + 0.5 * (data.outcome[rows] == stats.TIE)
         clusters = data.rater[rows], data.sample_a[rows], data.sample_b[rows]
-        share = stats.crossed_share(y, *clusters, level=1 - alpha)
-        share95 = stats.crossed_share(y, *clusters, level=CI_LEVEL)
+        share = stats.crossed_share(y, *clusters, level=CI_LEVEL)
+        low, high = stats.share_interval(share, level=1 - alpha)
         entry["probability"] = share.estimate
-        entry["ci"] = [share.ci_low, share.ci_high]
-        entry["ci95"] = [share95.ci_low, share95.ci_high]
-        entry["verdict"] = stats.ordering_verdict(share.ci_low, share.ci_high)
+        entry["ci"] = [low, high]
+        entry["ci95"] = [share.ci_low, share.ci_high]
+        entry["verdict"] = stats.ordering_verdict(low, high)
         reason = NO_GROUP_COMPARISONS if not y.size else share.reason
         out.append(with_reasons(entry, reason or "not computable"))
     return out
@@ -392,10 +415,13 @@ def pairwise_section(
     seed: int = 0,
     reference: str | None = None,
     notes: list[str] | None = None,
+    progress=None,
 ) -> dict:
     """The `pairwise_preference` section (not yet JSON-safe); see the module docstring.
-    `keys` are every group in display order; remarks go to `notes`."""
+    `keys` are every group in display order; remarks go to `notes`; `progress(stage,
+    percent)` hears of each stage as it starts."""
     notes = [] if notes is None else notes
+    report = progress or (lambda stage, percent: None)
     data = CodedComparisons.build(frame, keys)
     has_ties = bool(np.any(data.outcome == stats.TIE))
     if ties_allowed is None:
@@ -408,11 +434,18 @@ def pairwise_section(
     between = data.group_a != data.group_b
     if data.outcome.size and not np.any(between):
         notes.append(NO_BETWEEN_GROUPS)
+    report("win rates", 20)
     win_rates = win_rate_entries(data, keys, seed=seed)
+    report("Bradley-Terry", 45)
     bt = bradley_terry_entry(data, keys, ref, has_ties)
     if bt["position_warning"]:
         notes.append(bt["position_warning"])
-    bt["sample_abilities"] = sample_abilities_entry(data, keys, has_ties)
+    group_ability = np.array(
+        [np.nan if a["estimate"] is None else a["estimate"] for a in bt["abilities"].values()]
+    )
+    report("sample abilities", 50)
+    bt["sample_abilities"] = sample_abilities_entry(data, keys, has_ties, group_ability)
+    report("claims and agreement", 85)
     orderings = ordering_claims(claims, keys, notes)
     return {
         "n_comparisons": int(data.outcome.size),

@@ -41,8 +41,9 @@ G/(G - 1). Student's t with min(raters, samples) - 1 degrees of freedom gives th
 `analysis.stats.detection` explains why this rather than a pigeonhole bootstrap (Owen 2007,
 Ann. Appl. Stat. 1:386): with two samples per comparison that bootstrap counts the
 comparison-level noise three times and makes intervals of binary outcomes up to sqrt(3)
-too wide; it is offered as a seeded extra, `pigeonhole_bootstrap`. The exact binomial test
-(wins against losses, ties left out) is reported as a naive extra only.
+too wide; it is offered as a seeded extra, `pigeonhole_bootstrap` (weights drawn once per
+resample for every group pair; each resample costs three gathers over all comparisons).
+The exact binomial test (wins against losses, ties left out) is a naive extra only.
 
 An ordering claim "a preferred to b" (win rate above 0.5) is `supported` when the 1 - alpha
 interval lies above 0.5, `contradicted` when it lies below, else `inconclusive`. Agreement:
@@ -55,7 +56,7 @@ what two raters choosing at random with the observed tie share would reach,
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 from scipy import stats as sps
 from scipy.sparse import csgraph
 from scipy.sparse import linalg as splinalg
@@ -148,12 +149,21 @@ def bradley_terry(
     ties: bool | None = None,
     tol: float = 1e-9,
     max_iter: int = 100,
+    start=None,
 ) -> BTFit:
     """Fit abilities (reference fixed at 0), the first-position effect (when `position`)
     and Davidson's tie parameter (when `ties`, by default when any outcome is a tie).
 
     `first`, `second`: integer player codes shown as A and B; `outcome`: A (0), B (1) or
-    TIE (2); `weight`: counts of identical comparisons (default one each)."""
+    TIE (2); `weight`: counts of identical comparisons (default one each); `start`:
+    abilities to start from (one per player; the reference's is subtracted). Newton stops
+    when no parameter moves by more than `tol`.
+
+    The parameters are (abilities but the reference, delta, theta). With E the design
+    matrix of x (+1 for the first player, -1 for the second, +1 for delta), the
+    information is E' diag(w h_xx) E plus the theta row and column (h_xt, h_tt). Up to
+    DENSE_LIMIT parameters it is formed and inverted; beyond, Newton steps are solved by
+    conjugate gradients with the information applied as an operator (never formed)."""
     first = np.asarray(first, dtype=np.int64)
     second = np.asarray(second, dtype=np.int64)
     outcome = np.asarray(outcome, dtype=np.int64)
@@ -163,95 +173,104 @@ def bradley_terry(
         raise ValueError("ties in the outcomes of a fit without ties")
     k = int(n_players)
     free = np.array([j for j in range(k) if j != reference], dtype=np.int64)
-    position_of = np.full(k, -1, dtype=np.int64)
-    position_of[free] = np.arange(free.size)
+    column = np.full(k, -1, dtype=np.int64)
+    column[free] = np.arange(free.size)
     n_free = free.size
     p = n_free + int(position) + int(ties)
     i_delta, i_theta = n_free, n_free + int(position)
+    n = first.size
+    # Products with E by gathers and bincounts (faster than sparse products at a million
+    # rows): the reference's column points at a slot that is always 0.
+    slot_a = np.where(column[first] >= 0, column[first], p)
+    slot_b = np.where(column[second] >= 0, column[second], p)
+
+    def times(vector):
+        """E @ vector."""
+        extended = np.append(vector, 0.0)
+        x = extended[slot_a] - extended[slot_b]
+        return x + vector[i_delta] if position else x
+
+    def transposed(values):
+        """E' @ values (the theta entry 0)."""
+        out = np.bincount(slot_a, values, p + 1)[:p] - np.bincount(slot_b, values, p + 1)[:p]
+        if position:
+            out[i_delta] = values.sum()
+        if ties:
+            out[i_theta] = 0.0
+        return out
+
+    is_tie = (outcome == TIE).astype(float)
+    half = np.where(outcome == A, 0.5, np.where(outcome == B, -0.5, 0.0))
     params = np.zeros(p)
+    if start is not None:
+        start = np.asarray(start, dtype=float)
+        params[:n_free] = start[free] - start[reference]
     if ties:
-        tie_share = np.sum(weight[outcome == TIE]) / np.sum(weight)
+        tie_share = np.sum(weight * is_tie) / np.sum(weight)
         params[i_theta] = np.log(max(tie_share, 1e-3) / max(1 - tie_share, 1e-3) * 2)
-    col_a, col_b = position_of[first], position_of[second]
-    has_a, has_b = col_a >= 0, col_b >= 0
-    sign_a = np.where(outcome == A, 0.5, np.where(outcome == B, -0.5, 0.0))
 
-    def unpack(theta_vec):
-        lam = np.zeros(k)
-        lam[free] = theta_vec[:n_free]
-        delta = theta_vec[i_delta] if position else 0.0
-        nu = float(np.exp(theta_vec[i_theta])) if ties else 0.0
-        return lam, delta, nu
+    def nu_of(vector) -> float:
+        return float(np.exp(vector[i_theta])) if ties else 0.0
 
-    def linear(theta_vec):
-        lam, delta, nu = unpack(theta_vec)
-        return lam[first] - lam[second] + delta, nu
+    def loglik(vector) -> float:
+        return _loglik(times(vector), outcome, weight, nu_of(vector))
 
-    def grad_info(theta_vec):
-        x, nu = linear(theta_vec)
-        _, dx, dt, hxx, hxt, htt = _curvatures(x, nu)
-        gx = weight * (sign_a - dx)  # dl/dx per comparison
-        g = np.zeros(p)
-        g[:n_free] = np.bincount(col_a[has_a], gx[has_a], n_free) - np.bincount(
-            col_b[has_b], gx[has_b], n_free
+    def derivatives(vector):
+        _, dx, dt, hxx, hxt, htt = _curvatures(times(vector), nu_of(vector))
+        g = transposed(weight * (half - dx))
+        if ties:
+            g[i_theta] = np.sum(weight * (is_tie - dt))
+        return g, weight * hxx, weight * hxt, weight * htt
+
+    rows = [np.arange(n)[column[first] >= 0], np.arange(n)[column[second] >= 0]]
+    cols = [column[first][column[first] >= 0], column[second][column[second] >= 0]]
+    vals = [np.ones(rows[0].size), -np.ones(rows[1].size)]
+    if position:
+        rows.append(np.arange(n)), cols.append(np.full(n, i_delta)), vals.append(np.ones(n))
+
+    def information(wxx, wxt, wtt) -> np.ndarray:
+        design = sparse.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, p)
         )
-        if position:
-            g[i_delta] = gx.sum()
+        info = (design.T @ sparse.diags(wxx) @ design).toarray()
         if ties:
-            g[i_theta] = np.sum(weight * ((outcome == TIE) - dt))
-        wxx, wxt, wtt = weight * hxx, weight * hxt, weight * htt
-        rows, cols, vals = [], [], []
-        both = has_a & has_b
-        for ra, ca, sign in ((col_a, col_a, 1.0), (col_b, col_b, 1.0)):
-            keep = ra >= 0
-            rows.append(ra[keep]), cols.append(ca[keep]), vals.append(sign * wxx[keep])
-        rows += [col_a[both], col_b[both]]
-        cols += [col_b[both], col_a[both]]
-        vals += [-wxx[both], -wxx[both]]
-        extra = []
-        if position:
-            extra.append((i_delta, wxx))
-        if ties:
-            extra.append((i_theta, wxt))
-        for index, w in extra:
-            for cols_side, has, sign in ((col_a, has_a, 1.0), (col_b, has_b, -1.0)):
-                rows += [np.full(int(has.sum()), index), cols_side[has]]
-                cols += [cols_side[has], np.full(int(has.sum()), index)]
-                vals += [sign * w[has], sign * w[has]]
-        corner = np.zeros((p - n_free, p - n_free))
-        if position:
-            corner[0, 0] = wxx.sum()
-        if ties:
-            corner[-1, -1] = wtt.sum()
-            if position:
-                corner[0, -1] = corner[-1, 0] = wxt.sum()
-        r, c = np.nonzero(np.ones_like(corner))
-        rows.append(r + n_free), cols.append(c + n_free), vals.append(corner.ravel())
-        info = sparse.coo_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(p, p)
-        ).tocsr()
-        return g, info
+            cross = transposed(wxt)
+            info[:, i_theta] += cross
+            info[i_theta, :] += cross
+            info[i_theta, i_theta] = wtt.sum()
+        return info
 
-    def solve(info, g):
+    def operator(wxx, wxt, wtt):
+        def apply(v):
+            ex = times(v)
+            out = transposed(wxx * ex + (wxt * v[i_theta] if ties else 0.0))
+            if ties:
+                out[i_theta] = float(wxt @ ex + wtt.sum() * v[i_theta])
+            return out
+
+        diagonal = np.bincount(slot_a, wxx, p + 1)[:p] + np.bincount(slot_b, wxx, p + 1)[:p]
+        if position:
+            diagonal[i_delta] = wxx.sum()
+        if ties:
+            diagonal[i_theta] = wtt.sum()
+        return splinalg.LinearOperator((p, p), matvec=apply, dtype=float), diagonal
+
+    def solve(g, wxx, wxt, wtt):
         if p <= DENSE_LIMIT:
-            return np.linalg.solve(info.toarray(), g)
-        diagonal = info.diagonal()
+            return np.linalg.solve(information(wxx, wxt, wtt), g)
+        op, diagonal = operator(wxx, wxt, wtt)
         preconditioner = sparse.diags(1 / np.where(diagonal > 0, diagonal, 1.0))
-        step, _ = splinalg.cg(info, g, M=preconditioner, rtol=1e-10, maxiter=2000)
+        step, _ = splinalg.cg(op, g, M=preconditioner, rtol=1e-6, maxiter=1000)
         return step
-
-    def loglik(theta_vec):
-        x, nu = linear(theta_vec)
-        return _loglik(x, outcome, weight, nu)
 
     current = loglik(params)
     iterations = 0
     reason = None
     for _ in range(max_iter):
         iterations += 1
-        g, info = grad_info(params)
+        g, wxx, wxt, wtt = derivatives(params)
         try:
-            step = solve(info, g)
+            step = solve(g, wxx, wxt, wtt)
         except np.linalg.LinAlgError:
             reason = NO_MAXIMUM
             break
@@ -263,37 +282,36 @@ def bradley_terry(
                 break
             scale /= 2
         params, previous, current = candidate, current, value
-        if np.max(np.abs(scale * step)) < tol or abs(current - previous) < tol * 1e-3:
+        if np.max(np.abs(scale * step)) < tol or abs(current - previous) < 1e-12:
             break
     else:
         reason = NO_MAXIMUM
-    if (
-        not np.all(np.isfinite(params))
-        or np.max(np.abs(params[: n_free + int(position)]), initial=0) > MAX_ABILITY
-    ):
+    bounded = params[: n_free + int(position)]
+    if not np.all(np.isfinite(params)) or np.max(np.abs(bounded), initial=0) > MAX_ABILITY:
         reason = NO_MAXIMUM
-    g, info = grad_info(params)
+    _, wxx, wxt, wtt = derivatives(params)
     covariance = None
     if p <= DENSE_LIMIT:
         try:
-            covariance = np.linalg.inv(info.toarray())
+            covariance = np.linalg.inv(information(wxx, wxt, wtt))
             se = np.sqrt(np.clip(np.diag(covariance), 0, None))
         except np.linalg.LinAlgError:
             se = np.full(p, np.nan)
             reason = reason or NO_MAXIMUM
         method = EXACT_SE
     else:
-        diagonal = info.diagonal()
+        diagonal = operator(wxx, wxt, wtt)[1]
         se = np.sqrt(1 / np.where(diagonal > 0, diagonal, np.nan))
         method = APPROXIMATE_SE
-    lam, delta, _ = unpack(params)
+    ability = np.zeros(k)
+    ability[free] = params[:n_free]
     ability_se = np.full(k, np.nan)
     ability_se[free] = se[:n_free]
     return BTFit(
-        ability=lam,
+        ability=ability,
         ability_se=ability_se,
         reference=int(reference),
-        position=float(delta) if position else NAN,
+        position=float(params[i_delta]) if position else NAN,
         position_se=float(se[i_delta]) if position else NAN,
         tie=float(params[i_theta]) if ties else NAN,
         tie_se=float(se[i_theta]) if ties else NAN,
@@ -313,7 +331,7 @@ def wald_interval(estimate, se, *, level: float = 0.95) -> tuple[float, float]:
     """estimate -/+ z se; NaN when either is missing (None or not finite)."""
     if estimate is None or se is None or not (np.isfinite(estimate) and np.isfinite(se)):
         return NAN, NAN
-    half = float(sps.norm.ppf((1 + level) / 2)) * se
+    half = float(special.ndtri((1 + level) / 2)) * se
     return estimate - half, estimate + half
 
 
@@ -396,32 +414,57 @@ def crossed_share(y, rater, sample_a, sample_b, *, level: float = 0.95) -> Cross
     return CrossedShare(share, se, df, max(share - half, 0.0), min(share + half, 1.0))
 
 
-def pigeonhole_bootstrap(
-    y, rater, sample_a, sample_b, *, n_resamples: int, rng: np.random.Generator, level=0.95
-) -> tuple[float, float]:
-    """Percentile interval of the share of y when raters and samples are resampled with
-    replacement, independently (Owen 2007): a comparison's weight is the product of its
-    rater's and its two samples' draw counts. Conservative (see the module docstring)."""
-    y = np.asarray(y, dtype=float)
-    if y.size < 2:
+def share_interval(share: CrossedShare, *, level: float) -> tuple[float, float]:
+    """The t interval of a crossed share at another level, clipped to [0, 1]."""
+    if not (np.isfinite(share.se) and np.isfinite(share.df)):
         return NAN, NAN
-    r_codes = np.unique(rater, return_inverse=True)[1].ravel()
-    s_labels, s_codes = np.unique(np.concatenate([sample_a, sample_b]), return_inverse=True)
+    half = float(sps.t.ppf((1 + level) / 2, share.df)) * share.se
+    return max(share.estimate - half, 0.0), min(share.estimate + half, 1.0)
+
+
+def pigeonhole_bootstrap(
+    y,
+    cell,
+    rater,
+    sample_a,
+    sample_b,
+    *,
+    n_cells: int,
+    n_resamples: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+) -> np.ndarray:
+    """Percentile intervals, one row [low, high] per cell, of the mean of y within each
+    cell (rows with a negative cell are left out) when raters and samples are resampled
+    with replacement, independently (Owen 2007): a comparison's weight is the product of
+    its rater's and its two samples' draw counts, drawn once per resample for every cell.
+    Conservative (see the module docstring)."""  # fmt: skip
+    y = np.asarray(y, dtype=float)
+    cell = np.asarray(cell, dtype=np.int64)
+    used = cell >= 0
+    out = np.full((n_cells, 2), np.nan)
+    if np.count_nonzero(used) < 2:
+        return out
+    y, cell = y[used], cell[used]
+    r_codes = np.unique(np.asarray(rater)[used], return_inverse=True)[1].ravel()
+    both = np.concatenate([np.asarray(sample_a)[used], np.asarray(sample_b)[used]])
+    s_labels, s_codes = np.unique(both, return_inverse=True)
     s_codes = s_codes.ravel()
     sa, sb = s_codes[: y.size], s_codes[y.size :]
     n_r, n_s = int(r_codes.max()) + 1, int(s_labels.size)
-    shares = np.empty(n_resamples)
+    means = np.empty((n_resamples, n_cells))
     for b in range(n_resamples):
-        w_r = np.bincount(rng.integers(0, n_r, n_r), minlength=n_r).astype(float)
-        w_s = np.bincount(rng.integers(0, n_s, n_s), minlength=n_s).astype(float)
+        w_r = np.bincount(rng.integers(0, n_r, n_r), minlength=n_r).astype(np.float32)
+        w_s = np.bincount(rng.integers(0, n_s, n_s), minlength=n_s).astype(np.float32)
         w = w_r[r_codes] * w_s[sa] * w_s[sb]
-        total = w.sum()
-        shares[b] = (w @ y) / total if total > 0 else np.nan
-    shares = shares[np.isfinite(shares)]
-    if shares.size == 0:
-        return NAN, NAN
-    low, high = np.percentile(shares, [50 * (1 - level), 50 * (1 + level)])
-    return float(low), float(high)
+        total = np.bincount(cell, weights=w, minlength=n_cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[b] = np.bincount(cell, weights=w * y, minlength=n_cells) / total
+    for c in range(n_cells):
+        finite = means[np.isfinite(means[:, c]), c]
+        if finite.size:
+            out[c] = np.percentile(finite, [50 * (1 - level), 50 * (1 + level)])
+    return out
 
 
 def binomial_naive(wins: int, losses: int) -> float:

@@ -219,11 +219,19 @@ def test_pigeonhole_bootstrap_is_seeded_and_wider_than_the_crossed_interval_with
     codes = simulated_codes(rng, abilities=[0, 0, 0], n_raters=40, n_samples=60, per_rater=20)
     rater, sa, sb, _, _, outcome = codes
     y = (outcome == st.A).astype(float)
-    first = st.pigeonhole_bootstrap(y, rater, sa, sb, n_resamples=300, rng=np.random.default_rng(1))
-    again = st.pigeonhole_bootstrap(y, rater, sa, sb, n_resamples=300, rng=np.random.default_rng(1))
-    assert first == again
+    cell = np.zeros(y.size, dtype=np.int64)
+
+    def boot(seed):
+        return st.pigeonhole_bootstrap(
+            y, cell, rater, sa, sb, n_cells=1, n_resamples=300, rng=np.random.default_rng(seed)
+        )
+
+    first = boot(1)
+    np.testing.assert_array_equal(first, boot(1))
+    assert not np.array_equal(first, boot(2))
     share = st.crossed_share(y, rater, sa, sb)
-    assert first[1] - first[0] > share.ci_high - share.ci_low
+    assert first[0, 0] < share.estimate < first[0, 1]
+    assert first[0, 1] - first[0, 0] > share.ci_high - share.ci_low
 
 
 def test_agreement_counts_rater_pairs_of_one_sample_pair_that_chose_alike():
