@@ -385,7 +385,12 @@ def pairwise_summary_lines(document: dict, labels: dict[str, str]) -> list[str]:
         for row in view["win_rates"]
     )
     lines.append(f"Bradley-Terry abilities (log-odds, {view['reference']} = 0):")
-    lines.extend(f"  {row['label']}: {row['estimate']} ({row['ci']})" for row in view["abilities"])
+    reference = (section.get("bradley_terry") or {}).get("reference")
+    lines.extend(
+        f"  {row['label']}: {row['estimate']} "
+        f"({'the reference' if row['key'] == reference else row['ci']})"
+        for row in view["abilities"]
+    )
     lines.append(view["position"])
     if view["position_warning"]:
         lines.append(f"Warning: {view['position_warning']}")
