@@ -186,7 +186,8 @@ def win_rate_entries(data: CodedComparisons, keys: list[str], *, seed: int) -> l
             "p_binomial": stats.binomial_naive(wins, losses),
         }
         reason = NO_GROUP_COMPARISONS if not yc.size else share.reason
-        out.append(with_reasons(entry, reason or "not computable"))
+        only_ties = stats.ONLY_TIES if yc.size and not wins + losses else None
+        out.append(with_reasons(entry, reason or "not computable", p_binomial=only_ties))
     return out
 
 
@@ -218,7 +219,9 @@ def _group_fit(data: CodedComparisons, k: int, reference: int, ties: bool):
 
 def bradley_terry_entry(data: CodedComparisons, keys, reference: int, ties: bool) -> dict:
     k = len(keys)
-    fit, reason = _group_fit(data, k, reference, ties)
+    fit, reason = (None, stats.NO_COMPARISONS) if not data.outcome.size else (None, None)
+    if reason is None:
+        fit, reason = _group_fit(data, k, reference, ties)
     absent = [g for g in range(k) if not np.any((data.group_a == g) | (data.group_b == g))]
     abilities = {}
     for g, key in enumerate(keys):
@@ -262,7 +265,9 @@ def bradley_terry_entry(data: CodedComparisons, keys, reference: int, ties: bool
         entry["tie_parameter"] = _ability(fit.tie, fit.tie_se)
         entry["tie_parameter"]["name"] = "log nu (Davidson)"
     result = with_reasons(
-        entry, reason or "not computable", position_warning="no clear position bias"
+        entry,
+        reason or "not computable",
+        position_warning=None if reason else "no clear position bias",
     )
     if entry["tie_parameter"] is None and not ties:
         result["reasons"]["tie_parameter"] = "no ties: the model has no tie parameter"
@@ -300,9 +305,12 @@ def sample_abilities_entry(
             full = np.zeros((m, m))
             full[1:, 1:] = fit.covariance[: m - 1, : m - 1]
             variance = np.diag(full) - 2 * full.mean(axis=1) + full.mean()
-        else:
+        elif fit.se_method == stats.APPROXIMATE_SE and reason is None:
+            # The reference's own variance is not in the diagonal: the median stands in.
             variance = fit.ability_se**2
             variance[fit.reference] = np.nanmedian(variance)
+        else:
+            variance = np.full(m, np.nan)
         estimate[fitted] = centred
         se[fitted] = np.sqrt(np.clip(variance, 0, None))
         method = fit.se_method

@@ -69,7 +69,11 @@ NOT_CONNECTED = (
     "some players won (or lost) every comparison against the others: the maximum-likelihood "
     "abilities are infinite"
 )
-NO_MAXIMUM = "the likelihood has no finite maximum (for instance A was chosen every time)"
+NO_MAXIMUM = (
+    "the likelihood has no finite maximum (for instance A was chosen every time, or every "
+    "comparison was a tie)"
+)
+ONLY_TIES = "no wins or losses, only ties"
 NO_COMPARISONS = "no comparisons"
 ONE_CLUSTER = "comparisons by only one rater or of too few samples: their spread is unknown"
 NO_SPREAD = "every comparison had the same outcome: no spread to estimate a variance from"
@@ -133,6 +137,8 @@ def strongly_connected(first, second, outcome, n_players) -> np.ndarray:
     ).tocsr()
     count, labels = csgraph.connected_components(graph, directed=True, connection="strong")
     present = np.bincount(np.concatenate([first, second]), minlength=n_players) > 0
+    if not np.any(present):
+        return present
     sizes = np.bincount(labels[present], minlength=count)
     return (labels == int(np.argmax(sizes))) & present
 

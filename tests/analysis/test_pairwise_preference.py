@@ -18,7 +18,7 @@ from analysis.comparisons_csv import (
     comparisons_rows_read,
     is_comparisons_header,
 )
-from analysis.engine import ClaimSpec, analyze_pairwise
+from analysis.engine import ClaimSpec, ComparisonsFrame, analyze_pairwise
 from analysis.engine.pairwise import ABSOLUTE_VALUES
 from analysis.models import AnalysisRun
 from analysis.plots import plots_render
@@ -319,3 +319,35 @@ def test_the_job_fails_clearly_while_comparisons_cannot_be_read(
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.FAILED
     assert selectors.COMPARISON_ROWS_MISSING in run.error
+
+
+def _frame(rows) -> ComparisonsFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    return ComparisonsFrame(
+        *(np.array(column, dtype=str) for column in columns),
+        strength=np.full(len(rows), ""),
+        seconds=np.full(len(rows), np.nan),
+    )
+
+
+def test_no_comparisons_give_a_document_of_nulls_with_reasons():
+    doc = analyze_pairwise(_frame([]), claims=SEED_CLAIMS)
+    section = doc["pairwise_preference"]
+    assert section["n_comparisons"] == 0 and section["win_rates"] == []
+    assert section["bradley_terry"]["p_first_position"] is None
+    assert section["bradley_terry"]["reasons"]["p_first_position"] == "no comparisons"
+    assert all(claim["verdict"] is None for claim in section["claims"])
+    json.dumps(doc, allow_nan=False)
+
+
+def test_comparisons_that_are_all_ties_say_why_nothing_can_be_estimated():
+    rows = [(f"p{i}", f"s{i % 4}", f"t{i % 5}", "a", "b", "tie") for i in range(20)]
+    section = analyze_pairwise(_frame(rows), claims=[])["pairwise_preference"]
+    (rate,) = section["win_rates"]
+    assert rate["rate"] == 0.5 and rate["ties"] == 20
+    assert (
+        rate["p_binomial"] is None
+        and rate["reasons"]["p_binomial"] == "no wins or losses, only ties"
+    )
+    assert rate["ci95"] == [None, None] and "same outcome" in rate["reasons"]["ci95"]
+    assert "no finite maximum" in section["bradley_terry"]["reasons"]["p_first_position"]
