@@ -306,6 +306,7 @@ def test_the_job_of_a_pairwise_study_analyzes_its_comparisons_and_the_page_shows
     for claim in document["pairwise_preference"]["claims"]:
         assert claim["verdict"] in html
     assert 'id="groups"' not in html
+    assert "Read 1200 comparisons by 60 raters" in html
 
 
 @pytest.mark.django_db
