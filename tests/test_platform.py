@@ -5,7 +5,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
@@ -13,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.processes import demo_platform, manage
+from tests.processes import demo_platform, manage, wait_until
 
 
 @pytest.fixture
@@ -47,13 +46,12 @@ def test_ctrl_c_stops_the_web_server_and_the_worker_together(platform):
     process = platform["process"]
     os.killpg(process.pid, signal.SIGINT)
     process.wait(timeout=40)
-    deadline = time.monotonic() + 20
-    while True:  # the worker's own children (its pool, the embedded beat) end with it
-        alive = subprocess.run(["pgrep", "-a", "-g", str(process.pid)], capture_output=True,
+
+    def launched() -> str:  # the worker's own children (its pool, the embedded beat) too
+        found = subprocess.run(["pgrep", "-a", "-g", str(process.pid)], capture_output=True,
                                text=True)  # fmt: skip
-        if not alive.stdout.strip() or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert alive.stdout.strip() == "", f"a child of the launcher outlived Ctrl-C: {alive.stdout}"
+        return found.stdout.strip()
+
+    wait_until(lambda: not launched(), seconds=20, what="every child of the launcher to end")
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{platform['port']}/admin/login/", timeout=2)
