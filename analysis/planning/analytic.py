@@ -19,10 +19,10 @@ The analysis's standard error is estimated: its sample-level part from the sprea
 sample means within groups, groups * (S - 1) degrees of freedom, its participant part from
 the raters, R - 1. Its square is taken as V chi2(nu) / nu with nu the Satterthwaite
 combination of the two (Satterthwaite 1946), independent of the estimate, while the
-verdict's quantiles use the degrees of freedom the engine gives (`engine_df`, the rule of
-`analysis.stats.mixed`: samples minus groups, capped at raters - 1 while participants
-vary). The verdict's rule is `analysis.stats.claims.verdict_regions` (the same module as the
-engine's `claim_verdict`); the probabilities integrate the normal estimate over those
+verdict's quantiles use the degrees of freedom the engine gives (`engine_df`: the fit's
+own rule, `analysis.stats.mixed.ci_degrees_of_freedom`, on the design's counts). The
+verdict's rule is the engine's, `analysis.stats.claims.verdict_regions`: the
+probabilities (`VerdictRegions.probabilities`) integrate the normal estimate over its
 regions and over the distribution of the standard error (Gauss-Hermite quadrature on the
 normal scores of chi2(nu)). With no participant or sample variance and one rating per
 sample this is exactly the power of the one- and two-sample t-tests and of TOST.
@@ -34,7 +34,8 @@ import numpy as np
 from scipy import special
 
 from analysis.planning.design import Design, Variance
-from analysis.stats.claims import verdict_regions
+from analysis.stats.claims import CONTRADICTED, SUPPORTED, verdict_regions
+from analysis.stats.mixed import ci_degrees_of_freedom, identified_effects
 
 QUADRATURE_NODES = 96
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
@@ -58,15 +59,27 @@ class ContrastVariance:
 
 
 def engine_df(design: Design, variance: Variance) -> float | None:
-    """The degrees of freedom the engine's fit gives this design (see
-    `analysis.stats.mixed.results._degrees_of_freedom`): samples minus groups, capped at
-    raters - 1 when raters differ in leniency and each rates more than one sample."""
+    """The degrees of freedom the engine's fit gives a study of this design: the fit's own
+    rules (`analysis.stats.mixed.identified_effects` and `ci_degrees_of_freedom`) applied to
+    the design's counts, with the assumed participant variance standing for the fitted one."""
     groups = len(design.groups)
-    df = groups * design.samples_per_group - groups
-    raters = design.raters
-    if variance.participant > 0 and raters > 1 and design.samples_per_rater > 1:
-        df = min(df, raters - 1)
-    return float(df) if df >= 1 else None
+    samples = groups * design.samples_per_group
+    use_participant, use_sample, _ = identified_effects(
+        n_participants=design.raters,
+        most_ratings_per_participant=design.samples_per_rater,
+        most_samples_per_group=design.samples_per_group,
+        most_ratings_per_sample=design.ratings_per_sample,
+        own_samples_only=design.raters == samples and design.samples_per_rater == 1,
+    )
+    return ci_degrees_of_freedom(
+        n_ratings=design.ratings,
+        n_samples=samples,
+        n_groups=groups,
+        n_participants=design.raters,
+        use_participant=use_participant,
+        use_sample=use_sample,
+        participant_variance=variance.participant,
+    )
 
 
 def contrast_variance(design: Design, variance: Variance, weights: np.ndarray) -> ContrastVariance:
@@ -109,20 +122,9 @@ def verdict_probabilities(
         se = sd * np.sqrt(special.chdtri(cv.nu, _UPPER_TAILS) / cv.nu)
         weights = _WEIGHTS
     regions = verdict_regions(se, claimed, df=cv.engine_df, alpha=alpha, margin=margin)
-
-    def between(low, high):
-        low, high = np.asarray(low), np.asarray(high)
-        inside = special.ndtr((high - assumed) / sd) - special.ndtr((low - assumed) / sd)
-        return np.where(high > low, inside, 0.0)
-
-    a, b = regions.supported_low, regions.supported_high
-    lo, hi = regions.consistent_low, regions.consistent_high
-    supported = between(a, b)
-    outside = 1.0 - between(lo, hi)
-    # Supported takes precedence over contradicted where both hold.
-    both = between(np.maximum(a, hi), b) + between(a, np.minimum(b, lo))
-    p_supported = float(supported @ weights)
-    p_contradicted = float((outside - both) @ weights)
+    chances = regions.probabilities(lambda x: special.ndtr((x - assumed) / sd))
+    p_supported = float(chances[SUPPORTED] @ weights)
+    p_contradicted = float(chances[CONTRADICTED] @ weights)
     quantile = (
         special.ndtri(0.975) if cv.engine_df is None else special.stdtrit(cv.engine_df, 0.975)
     )

@@ -12,6 +12,11 @@ claim `value` is judged with the equivalence margin m (DESIGN §4):
 
 The TOST p is the larger of the two one-sided p values. A verdict needs a finite estimate
 and a positive standard error; otherwise it is None with a reason.
+
+The rule lives in one place, `verdict_regions`: for a standard error it gives where the
+estimate must fall for each verdict, and `VerdictRegions.verdict` (the verdict of an
+estimate, as `claim_verdict` gives it) and `VerdictRegions.probabilities` (the chance of
+each verdict for an estimate of a given distribution, as the planner needs) both read it.
 """
 
 import functools
@@ -56,8 +61,8 @@ def _reference(df: float | None):
     return sps.t(df)
 
 
-def _interval(estimate: float, se: float, dist, level: float) -> tuple[float, float]:
-    half = float(dist.ppf(0.5 + level / 2)) * se
+def _interval(estimate: float, se: float, quantile: float) -> tuple[float, float]:
+    half = quantile * se
     return estimate - half, estimate + half
 
 
@@ -78,17 +83,13 @@ def claim_verdict(
     if not (np.isfinite(se) and se > 0):
         return _undecided(estimate, se, df, claimed, margin, "standard error is zero or unknown")
     dist = _reference(df)
-    lo, hi = _interval(estimate, se, dist, 1 - alpha)
-    tlo, thi = _interval(estimate, se, dist, 1 - 2 * alpha)
+    q_tost, q_two_sided = _quantiles(df, alpha)
+    lo, hi = _interval(estimate, se, q_two_sided)
+    tlo, thi = _interval(estimate, se, q_tost)
     p = float(2 * dist.sf(abs(estimate - claimed) / se))
     p_lower = float(dist.sf((estimate - (claimed - margin)) / se))
     p_upper = float(dist.cdf((estimate - (claimed + margin)) / se))
-    if tlo > claimed - margin and thi < claimed + margin:
-        verdict = SUPPORTED
-    elif claimed < lo or claimed > hi:
-        verdict = CONTRADICTED
-    else:
-        verdict = INCONCLUSIVE
+    regions = verdict_regions(se, claimed, df=df, alpha=alpha, margin=margin)
     return ClaimResult(
         float(estimate),
         float(se),
@@ -103,13 +104,13 @@ def claim_verdict(
         max(p_lower, p_upper),
         p_lower,
         p_upper,
-        verdict,
+        str(regions.verdict(estimate)),
     )
 
 
 @dataclass(frozen=True)
 class VerdictRegions:
-    """The rule of `claim_verdict` as regions of the estimate, for a given standard error:
+    """The verdict rule as regions of the estimate, for a given standard error:
     `supported` when the estimate lies strictly between `supported_low` and
     `supported_high` (an empty region when low >= high); otherwise `contradicted` when it
     lies strictly outside [`consistent_low`, `consistent_high`]; otherwise `inconclusive`.
@@ -120,9 +121,37 @@ class VerdictRegions:
     consistent_low: np.ndarray
     consistent_high: np.ndarray
 
+    def verdict(self, estimate) -> np.ndarray:
+        """The verdict of `estimate` (scalar or array, broadcast against the regions)."""
+        estimate = np.asarray(estimate, dtype=float)
+        supported = (self.supported_low < estimate) & (estimate < self.supported_high)
+        outside = (estimate < self.consistent_low) | (estimate > self.consistent_high)
+        return np.where(supported, SUPPORTED, np.where(outside, CONTRADICTED, INCONCLUSIVE))
+
+    def probabilities(self, cdf) -> dict[str, np.ndarray]:
+        """The chance of each verdict for an estimate with the continuous distribution
+        function `cdf` (vectorised): the measure of the regions of `verdict`, where
+        `supported` takes precedence over `contradicted`."""
+        a, b = self.supported_low, self.supported_high
+        lo, hi = self.consistent_low, self.consistent_high
+
+        def between(low, high):
+            low, high = np.asarray(low), np.asarray(high)
+            return np.where(high > low, cdf(high) - cdf(low), 0.0)
+
+        supported = between(a, b)
+        # Outside [lo, hi] but not in the supported region (on either side of it).
+        overlap = between(np.maximum(a, hi), b) + between(a, np.minimum(b, lo))
+        contradicted = 1.0 - between(lo, hi) - overlap
+        return {
+            SUPPORTED: supported,
+            CONTRADICTED: contradicted,
+            INCONCLUSIVE: 1.0 - supported - contradicted,
+        }
+
 
 def verdict_regions(se, claimed: float, *, df: float | None, alpha: float, margin: float):
-    """Where the estimate must fall for each verdict of `claim_verdict` at standard error
+    """Where the estimate must fall for each verdict at standard error
     `se` (positive, scalar or array): the 1 - 2 alpha CI inside claimed +- margin is
     estimate - q1 se > claimed - margin and estimate + q1 se < claimed + margin; the 1 -
     alpha CI excluding the claim is |estimate - claimed| > q2 se."""

@@ -4,13 +4,16 @@ design search."""
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from analysis.engine import ClaimSpec
 from analysis.planning import Design, PlanError, Scale, Variance, plan
-from analysis.planning.analytic import contrast_variance
+from analysis.planning.analytic import contrast_variance, engine_df
 from analysis.planning.design import contrast
 from analysis.planning.search import Criterion, p_right_verdict
+from analysis.planning.simulation import simulated_study
 from analysis.stats.claims import claim_verdict, verdict_regions
+from analysis.stats.mixed import fit_crossed
 from tests.reference import reference
 
 TINY_MARGIN = 1e-9  # no estimate is ever `supported`: p_contradicted is the t-test's power
@@ -75,22 +78,60 @@ def test_the_probability_of_supported_is_the_exact_power_of_tost():
         assert got == pytest.approx(expected, abs=tolerance), case
 
 
-def test_the_regions_of_the_verdict_rule_give_the_verdicts_of_claim_verdict():
+def test_the_engine_and_the_planner_judge_a_claim_by_one_rule():
+    """The engine's verdict on a CI (`claim_verdict`) is the region the planner's
+    probabilities integrate over; and those probabilities are the shares of the verdicts of
+    estimates drawn from the distribution they are given."""
     rng = np.random.default_rng(3)
     for _ in range(2000):
         se = float(rng.uniform(0.05, 1.0))
         estimate = float(rng.normal(5.0, 1.0))
         df = float(rng.integers(2, 60)) if rng.random() < 0.8 else None
         margin = float(rng.uniform(0.1, 1.0))
-        verdict = claim_verdict(estimate, se, 5.0, df=df, alpha=0.05, margin=margin).verdict
-        r = verdict_regions(se, 5.0, df=df, alpha=0.05, margin=margin)
-        if r.supported_low < estimate < r.supported_high:
-            expected = "supported"
-        elif not r.consistent_low <= estimate <= r.consistent_high:
-            expected = "contradicted"
-        else:
-            expected = "inconclusive"
-        assert verdict == expected
+        result = claim_verdict(estimate, se, 5.0, df=df, alpha=0.05, margin=margin)
+        regions = verdict_regions(se, 5.0, df=df, alpha=0.05, margin=margin)
+        assert result.verdict == regions.verdict(estimate)
+        # The regions are the engine's intervals: supported iff its 90% CI is inside the
+        # margin, contradicted iff its 95% CI excludes the claim.
+        inside = result.tost_ci_low > 5.0 - margin and result.tost_ci_high < 5.0 + margin
+        excludes = not result.ci_low <= 5.0 <= result.ci_high
+        assert (result.verdict == "supported") == inside
+        assert (result.verdict == "contradicted") == (excludes and not inside)
+    for se, margin, df in [(0.2, 0.5, 20.0), (0.4, 0.5, 8.0), (0.1, 0.05, None)]:
+        regions = verdict_regions(se, 5.0, df=df, alpha=0.05, margin=margin)
+        truth, spread = 5.1, 0.3
+        draws = rng.normal(truth, spread, 200_000)
+        chances = regions.probabilities(lambda x, t=truth, s=spread: stats.norm.cdf(x, t, s))
+        verdicts = regions.verdict(draws)
+        for name, chance in chances.items():
+            assert float(chance) == pytest.approx(np.mean(verdicts == name), abs=0.004)
+
+
+ENGINE_DF_DESIGNS = [
+    (Design(("a", "b"), 6, 15, 6), Variance(0.5, 0.4, 1.0)),  # capped at raters - 1
+    (Design(("a", "b"), 40, 3, 40), Variance(0.6, 0.3, 1.0)),  # 6 raters
+    (Design(("a", "b", "c"), 12, 10, 3), Variance(0.8, 0.5, 1.2)),  # samples - groups
+    (Design(("a", "b"), 8, 1, 4), Variance(0.5, 0.5, 1.0)),  # one rating per sample
+    (Design(("a", "b"), 10, 1, 1), Variance(0.0, 0.0, 1.0)),  # the two-sample t-test
+    (Design(("a", "b"), 12, 4, 2), Variance(0.0, 0.5, 1.0)),  # no rater variance
+]
+
+
+@pytest.mark.parametrize(("design", "variance"), ENGINE_DF_DESIGNS)
+def test_the_planner_gives_a_design_the_degrees_of_freedom_of_the_engine_s_fit(design, variance):
+    """A study simulated from the design and fitted by the engine has the degrees of
+    freedom the planner assumes (the participant cap depends on the fitted variance, so the
+    designs with rater variance use a large one that no fit estimates as zero)."""
+    big = Variance(variance.participant * 4, variance.sample, variance.residual)
+    assumed = big if variance.participant > 0 else variance
+    means = np.full(len(design.groups), 5.0)
+    for seed in range(3):
+        rng = np.random.default_rng([11, seed])
+        score, group, participant, sample = simulated_study(design, assumed, means, rng)
+        fit = fit_crossed(score, group, participant, sample, n_groups=len(design.groups))
+        assert fit.df == engine_df(design, assumed), (design, fit.notes)
+        cv = contrast_variance(design, assumed, np.eye(len(design.groups))[0])
+        assert cv.engine_df == fit.df
 
 
 # Designs for the agreement of the two methods: few and many samples, few and many raters,
@@ -150,7 +191,6 @@ def _sample_share(design, variance):
 
 
 def test_integer_scores_are_rounded_and_clipped_to_the_scale_in_simulated_studies():
-    from analysis.planning.simulation import simulated_study
 
     design = Design(("a", "b"), 5, 4, 4)
     score, *_ = simulated_study(design, Variance(4.0, 4.0, 4.0), [9.5, 1.5],
@@ -160,7 +200,6 @@ def test_integer_scores_are_rounded_and_clipped_to_the_scale_in_simulated_studie
 
 
 def test_a_simulated_study_follows_the_design():
-    from analysis.planning.simulation import simulated_study
 
     design = Design(("a", "b", "c"), 10, 4, 8)
     score, group, participant, sample = simulated_study(

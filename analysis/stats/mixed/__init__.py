@@ -48,11 +48,13 @@ from analysis.stats.mixed.design import ERROR_CODES as ERROR_CODES
 from analysis.stats.mixed.design import ERROR_GROUP_CODES as ERROR_GROUP_CODES
 from analysis.stats.mixed.design import ERROR_LENGTHS as ERROR_LENGTHS
 from analysis.stats.mixed.design import _dense_side, _design, _group_means, _schur_pairs
+from analysis.stats.mixed.design import identified_effects as identified_effects
 from analysis.stats.mixed.moments import CG_MAX_ITERATIONS as CG_MAX_ITERATIONS
 from analysis.stats.mixed.moments import CG_TOLERANCE as CG_TOLERANCE
 from analysis.stats.mixed.moments import _fit_moments, _moment_components
 from analysis.stats.mixed.reml import _fit_reml
 from analysis.stats.mixed.results import NAN, CrossedFit, _constant_fit, _empty_fit, _finish
+from analysis.stats.mixed.results import ci_degrees_of_freedom as ci_degrees_of_freedom
 
 METHODS = ("auto", "reml", "moments")
 # "auto" fits exact REML while the dense Schur complement stays small and cheap to assemble.

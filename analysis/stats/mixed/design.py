@@ -73,37 +73,14 @@ def _design(score, group, participant, sample, n_groups, notes):
                 "sample variance estimated from the other groups"
             )
 
-    use_p, use_s = True, True
-    if n_p == 1:
-        use_p = False
-        notes.append(
-            "one participant: participant variance is not identifiable (NaN) and the means "
-            "are conditional on this rater"
-        )
-    elif np.bincount(participant).max() == 1:
-        use_p = False
-        notes.append(
-            "every participant gave one rating: participant and residual variance cannot be "
-            "separated; participant variance is NaN and the residual holds both"
-        )
-    if samples_per_group.max() == 1:
-        use_s = False
-        notes.append(
-            "one sample per group: sample variance is not identifiable (NaN) and the SEs "
-            "leave out sample-to-sample variation"
-        )
-    elif np.bincount(sample).max() == 1:
-        use_s = False
-        notes.append(
-            "one rating per sample: sample and residual variance cannot be separated; sample "
-            "variance is NaN and the residual holds both"
-        )
-    if use_p and use_s and n_p == n_s and np.unique(participant * n_s + sample).size == n_p:
-        use_p = False
-        notes.append(
-            "each participant rated only their own sample: participant and sample effects "
-            "coincide and are fitted as one sample effect; participant variance is NaN"
-        )
+    use_p, use_s, identified = identified_effects(
+        n_participants=n_p,
+        most_ratings_per_participant=int(np.bincount(participant).max()),
+        most_samples_per_group=int(samples_per_group.max()),
+        most_ratings_per_sample=int(np.bincount(sample).max()),
+        own_samples_only=n_p == n_s and np.unique(participant * n_s + sample).size == n_p,
+    )
+    notes.extend(identified)
 
     centre = float(score.mean())
     design = _Design(
@@ -119,6 +96,53 @@ def _design(score, group, participant, sample, n_groups, notes):
         use_sample=use_s,
     )
     return design, present
+
+
+def identified_effects(
+    *,
+    n_participants: int,
+    most_ratings_per_participant: int,
+    most_samples_per_group: int,
+    most_ratings_per_sample: int,
+    own_samples_only: bool,
+) -> tuple[bool, bool, list[str]]:
+    """Which random effects a design identifies: (participant, sample, notes saying why one
+    is left out). The fit's rule, public so that the planner applies it to a planned design
+    (`analysis.planning.analytic.engine_df`). `own_samples_only`: each participant rated
+    only their own sample (as many participants as samples, one pair each)."""
+    notes = []
+    use_p, use_s = True, True
+    if n_participants == 1:
+        use_p = False
+        notes.append(
+            "one participant: participant variance is not identifiable (NaN) and the means "
+            "are conditional on this rater"
+        )
+    elif most_ratings_per_participant == 1:
+        use_p = False
+        notes.append(
+            "every participant gave one rating: participant and residual variance cannot be "
+            "separated; participant variance is NaN and the residual holds both"
+        )
+    if most_samples_per_group == 1:
+        use_s = False
+        notes.append(
+            "one sample per group: sample variance is not identifiable (NaN) and the SEs "
+            "leave out sample-to-sample variation"
+        )
+    elif most_ratings_per_sample == 1:
+        use_s = False
+        notes.append(
+            "one rating per sample: sample and residual variance cannot be separated; sample "
+            "variance is NaN and the residual holds both"
+        )
+    if use_p and use_s and own_samples_only:
+        use_p = False
+        notes.append(
+            "each participant rated only their own sample: participant and sample effects "
+            "coincide and are fitted as one sample effect; participant variance is NaN"
+        )
+    return use_p, use_s, notes
 
 
 def _integer_codes(codes):

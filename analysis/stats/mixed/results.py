@@ -54,14 +54,40 @@ def _finish(method, d, present, n_groups, means, cov, variance, *, converged, cr
     )
 
 
+def ci_degrees_of_freedom(
+    *,
+    n_ratings: int,
+    n_samples: int,
+    n_groups: int,
+    n_participants: int,
+    use_participant: bool,
+    use_sample: bool,
+    participant_variance: float,
+) -> float | None:
+    """The t degrees of freedom of the CIs of a fit (see the package docstring), None for
+    the normal: samples minus groups (ratings minus groups when the sample effect is left
+    out), capped at participants - 1 while the participant variance is in the model and
+    positive. Public so that the planner gives a planned design the fit's own rule
+    (`analysis.planning.analytic.engine_df`)."""
+    df = n_samples - n_groups if use_sample else n_ratings - n_groups
+    if use_participant and np.isfinite(participant_variance) and participant_variance > 0:
+        df = min(df, n_participants - 1)
+    return float(df) if df >= 1 else None
+
+
 def _degrees_of_freedom(d, s2_p, notes):
-    df = d.n_samples - d.n_fixed if d.use_sample else d.n - d.n_fixed
-    if d.use_participant and np.isfinite(s2_p) and s2_p > 0:
-        df = min(df, d.n_participants - 1)
-    if df < 1:
+    df = ci_degrees_of_freedom(
+        n_ratings=d.n,
+        n_samples=d.n_samples,
+        n_groups=d.n_fixed,
+        n_participants=d.n_participants,
+        use_participant=d.use_participant,
+        use_sample=d.use_sample,
+        participant_variance=s2_p,
+    )
+    if df is None:
         notes.append("fewer than one degree of freedom: CIs use normal quantiles")
-        return None
-    return float(df)
+    return df
 
 
 def _constant_fit(d, present, n_groups, method, notes):
