@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from analysis.models import AnalysisRun
-from analysis.selectors import analysis_run_list_visible
+from analysis.models import AnalysisRun, PlanJob
+from analysis.selectors import analysis_plan_job_list_visible, analysis_run_list_visible
 from config.readonly import ReadOnlyAdmin
 
 
@@ -35,3 +35,33 @@ class AnalysisRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def results_page(self, obj: AnalysisRun):
         url = reverse("analysis:run_results", args=[obj.study.slug, obj.pk])
         return format_html('<a href="{}">open</a>', url)
+
+
+@admin.register(PlanJob)
+class PlanJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Monte Carlo plans too long for a request, computed by a worker (started from the
+    study's Plan section or the API): their progress and, once done, the recommendation;
+    the plan itself is shown in the study's Plan section."""
+
+    list_display = ["__str__", "study", "status", "stage", "percent", "created_at",
+                    "finished_at", "recommendation"]  # fmt: skip
+    list_filter = ["status", ("study", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["study"]
+    fields = ["study", "status", "stage", "percent", "recommendation", "verdicts", "error",
+              "parameters", "requested_by", "created_at", "started_at", "finished_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return analysis_plan_job_list_visible(user=request.user).select_related("study")
+
+    @admin.display(description="recommendation")
+    def recommendation(self, obj: PlanJob) -> str:
+        return ((obj.plan or {}).get("recommendation") or {}).get("sentence", "")
+
+    @admin.display(description="chance of each verdict")
+    def verdicts(self, obj: PlanJob) -> str:
+        return "; ".join(
+            f"{' - '.join(c['groups'])} = {c['claimed']:g}: supported {c['p_supported']:.0%}, "
+            f"contradicted {c['p_contradicted']:.0%}, inconclusive {c['p_inconclusive']:.0%}"
+            for c in (obj.plan or {}).get("claims", [])
+        )

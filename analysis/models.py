@@ -100,3 +100,74 @@ class AnalysisRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class PlanJob(models.Model):
+    """A power plan too long for a request (a Monte Carlo plan of many simulated studies,
+    `analysis.plan_services.SIMULATION_BUDGET`), computed by a worker. The row is the job
+    and its result at once, as `AnalysisRun` is: the task carries the job's id, the worker
+    writes progress and the plan document back here, and keeps the plan on the draft
+    study as a plan computed in the request is."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="plan_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plan_jobs",
+    )
+    parameters = models.JSONField(
+        default=dict,
+        help_text="The planner's inputs as resolved when it was requested (variance and "
+        "its source, truth, design size, method, simulations, seed, integer, target).",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=120, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    plan = models.JSONField(null=True, blank=True, help_text="The plan document.")
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["study", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
+                name="planjob_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0, percent__lte=100), name="planjob_percent_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["succeeded", "failed"], finished_at__isnull=False)
+                | Q(status__in=["queued", "running"], finished_at__isnull=True),
+                name="planjob_finished_iff_finished_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(plan__isnull=False),
+                name="planjob_succeeded_has_plan",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""), name="planjob_failed_has_error"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"plan #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

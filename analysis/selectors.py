@@ -11,7 +11,7 @@ from itertools import chain
 import numpy as np
 from django.db.models import Count, QuerySet
 
-from analysis.models import AnalysisRun
+from analysis.models import AnalysisRun, PlanJob
 from ratings.export import fetch_chunks
 from ratings.models import Participant, Rating
 from studies.models import Claim, Sample, Study
@@ -23,6 +23,11 @@ CHUNK_SIZE = 50_000
 def analysis_run_list_visible(*, user) -> QuerySet[AnalysisRun]:
     """Runs of the studies the user may see (their own; all for a superuser)."""
     return AnalysisRun.objects.filter(study__in=study_list_visible(user=user))
+
+
+def analysis_plan_job_list_visible(*, user) -> QuerySet[PlanJob]:
+    """Plan jobs of the studies the user may see (their own; all for a superuser)."""
+    return PlanJob.objects.filter(study__in=study_list_visible(user=user))
 
 
 def analysis_claims(*, study: Study) -> list:

@@ -51,3 +51,18 @@ def reap_dead_analysis_runs(sender=None, **kwargs) -> None:
         logging.getLogger(__name__).exception("could not reap the runs of dead workers")
     finally:
         connections.close_all()
+
+
+@shared_task(
+    name="analysis.plan",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=analysis_setting("SOFT_TIME_LIMIT"),
+    time_limit=analysis_setting("TIME_LIMIT"),
+)
+def analysis_plan_task(job_id: int) -> None:
+    """A power plan too long for a request (`analysis.plan_services`)."""
+    from analysis.plan_services import analysis_plan_execute
+
+    analysis_plan_execute(job_id=job_id)

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from analysis import presentation, selectors, services
@@ -224,7 +225,7 @@ def study_plan(request, slug: str):
     if not form.is_valid():
         messages.error(request, f"Plan not computed: {_form_errors(form)}")
         return back
-    from analysis.plan_services import analysis_plan_compute
+    from analysis.plan_services import analysis_plan_request
     from analysis.planning import Variance
 
     data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -235,11 +236,23 @@ def study_plan(request, slug: str):
             return back
         data["variance"] = Variance(*parts)
     try:
-        plan = analysis_plan_compute(study=study, user=request.user, **data)
-    except (ValueError, StudyConflict) as error:
+        answer = analysis_plan_request(study=study, user=request.user, **data)
+    except (ValueError, StudyConflict, services.QueueUnavailable) as error:
         messages.error(request, f"Plan not computed: {error}")
         return back
-    messages.success(request, f"Plan computed: {plan['recommendation']['sentence']}")
+    if isinstance(answer, dict):
+        messages.success(request, f"Plan computed: {answer['recommendation']['sentence']}")
+        return back
+    job_url = reverse("admin:analysis_planjob_change", args=[answer.pk])
+    messages.info(
+        request,
+        format_html(
+            'This simulation is too long to run here: it went to a worker as <a href="{}">{}'
+            "</a>. This page shows its plan once it has succeeded.",
+            job_url,
+            answer,
+        ),
+    )
     return back
 
 

@@ -424,49 +424,88 @@ plan_request = OpenApiExample(
     value={"pilot": "pilot-poems", "truth": {"human": 6.7}, "ratings_per_sample": 10},
     request_only=True,
 )
+PLAN = {
+    "format": "blindrate-plan/1",
+    "method": "analytic",
+    "engine_version": "1.0.0",
+    "study": "seed-claim",
+    "design": {
+        "groups": ["collaboration", "human", "ai"],
+        "samples_per_group": 16,
+        "ratings_per_sample": 20,
+        "samples_per_rater": 16,
+        "raters": 60,
+        "ratings": 960,
+    },
+    "variance": {
+        "participant": 0.64,
+        "sample": 0.49,
+        "residual": 1.21,
+        "source": "default: the demo's simulated raters",
+    },
+    "parameters": {"alpha": 0.05, "equivalence_margin": 0.5, "target": 0.8, "off_by": 1.0},
+    "claims": [
+        {
+            "kind": "difference",
+            "groups": ["collaboration", "human"],
+            "claimed": 2.0,
+            "assumed": 2.0,
+            "p_supported": 0.19,
+            "p_contradicted": 0.05,
+            "p_inconclusive": 0.76,
+            "ci95_halfwidth": 0.53,
+        }
+    ],
+    "recommendation": {
+        "samples_per_group": 101,
+        "ratings_per_sample": 2,
+        "raters": 38,
+        "p_right_verdict": 0.81,
+        "limited_by": "samples",
+        "sentence": "With 16 samples per group no number of raters reaches 80% ...",
+    },
+    "notes": [],
+}
 plan_response = OpenApiExample(
-    "The plan of the seed claim's design",
+    "The plan of the seed claim's design", value=PLAN, response_only=True, status_codes=["200"]
+)
+PLAN_JOB = {
+    "id": 3,
+    "url": "http://127.0.0.1:8000/api/plans/3/",
+    "study": "seed-claim",
+    "status": "queued",
+    "stage": "waiting for a worker",
+    "percent": 0,
+    "parameters": {
+        "method": "simulation",
+        "simulations": 2000,
+        "seed": 0,
+        "variance": {"participant": 0.64, "sample": 0.49, "residual": 1.21},
+        "variance_source": "default: the demo's simulated raters",
+    },
+    "plan": None,
+    "error": "",
+    "requested_by": "researcher",
+    "created_at": "2026-11-28T12:00:00Z",
+    "started_at": None,
+    "finished_at": None,
+}
+plan_queued_response = OpenApiExample(
+    "A simulation too long for the request, queued for a worker",
+    value=PLAN_JOB,
+    response_only=True,
+    status_codes=["202"],
+)
+plan_job_response = OpenApiExample(
+    "Succeeded (plan shortened)",
     value={
-        "format": "blindrate-plan/1",
-        "method": "analytic",
-        "engine_version": "1.0.0",
-        "study": "seed-claim",
-        "design": {
-            "groups": ["collaboration", "human", "ai"],
-            "samples_per_group": 16,
-            "ratings_per_sample": 20,
-            "samples_per_rater": 16,
-            "raters": 60,
-            "ratings": 960,
-        },
-        "variance": {
-            "participant": 0.64,
-            "sample": 0.49,
-            "residual": 1.21,
-            "source": "default: the demo's simulated raters",
-        },
-        "parameters": {"alpha": 0.05, "equivalence_margin": 0.5, "target": 0.8, "off_by": 1.0},
-        "claims": [
-            {
-                "kind": "difference",
-                "groups": ["collaboration", "human"],
-                "claimed": 2.0,
-                "assumed": 2.0,
-                "p_supported": 0.19,
-                "p_contradicted": 0.05,
-                "p_inconclusive": 0.76,
-                "ci95_halfwidth": 0.53,
-            }
-        ],
-        "recommendation": {
-            "samples_per_group": 101,
-            "ratings_per_sample": 2,
-            "raters": 38,
-            "p_right_verdict": 0.81,
-            "limited_by": "samples",
-            "sentence": "With 16 samples per group no number of raters reaches 80% ...",
-        },
-        "notes": [],
+        **PLAN_JOB,
+        "status": "succeeded",
+        "stage": "done",
+        "percent": 100,
+        "plan": {**PLAN, "method": "simulation"},
+        "started_at": "2026-11-28T12:00:01Z",
+        "finished_at": "2026-11-28T12:01:30Z",
     },
     response_only=True,
 )

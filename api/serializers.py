@@ -5,7 +5,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analysis.models import AnalysisRun
+from analysis.models import AnalysisRun, PlanJob
 from analysis.services import MODEL_METHODS
 from api.fields import FiniteFloatField
 from api.plan_schema import PlanDocumentSerializer
@@ -376,6 +376,32 @@ class AnalysisRunSerializer(serializers.Serializer):
 
     def get_url(self, run) -> str:
         return _absolute(self, reverse("api:analysis-detail", args=[run.pk]))
+
+
+class PlanJobSerializer(serializers.Serializer):
+    """A Monte Carlo plan computed by a worker: status, stage and percent while it runs;
+    the plan document once it succeeded; the error if it failed."""
+
+    id = serializers.IntegerField(read_only=True)
+    url = serializers.SerializerMethodField()
+    study = serializers.CharField(source="study.slug", read_only=True)
+    status = serializers.ChoiceField(choices=PlanJob.Status.choices, read_only=True)
+    stage = serializers.CharField(read_only=True)
+    percent = serializers.IntegerField(read_only=True, min_value=0, max_value=100)
+    parameters = serializers.JSONField(
+        read_only=True, help_text="The planner's inputs, with the variances as resolved."
+    )
+    plan = PlanField(read_only=True, help_text="The plan document, once it succeeded.")
+    error = serializers.CharField(read_only=True)
+    requested_by = serializers.CharField(
+        source="requested_by.get_username", read_only=True, allow_null=True
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def get_url(self, job) -> str:
+        return _absolute(self, reverse("api:plan-detail", args=[job.pk]))
 
 
 class AnalysisRunDetailSerializer(AnalysisRunSerializer):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("studies/<slug:slug>/ratings/", views_data.RatingExport.as_view(), name="rating-export"),
     path("studies/<slug:slug>/analyses/", views_data.AnalysisList.as_view(), name="analysis-list"),
     path("analyses/<int:run_id>/", views_data.AnalysisDetail.as_view(), name="analysis-detail"),
+    path("plans/<int:job_id>/", views.PlanDetail.as_view(), name="plan-detail"),
     path(
         "analyses/<int:run_id>/plots/<slug:key>.png",
         views_data.AnalysisPlot.as_view(),

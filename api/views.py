@@ -16,6 +16,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from analysis.selectors import analysis_plan_job_list_visible
 from api import examples, serializers
 from api.errors import NON_FIELD, NOT_A_RESEARCHER, validation_error
 from api.filters import StudyFilter
@@ -210,18 +211,19 @@ class StudyPlan(ApiView):
     @extend_schema(
         operation_id="studies_plan",
         request=PlanRequestSerializer,
-        responses=PlanDocumentSerializer,
-        examples=[examples.plan_request, examples.plan_response],
+        responses={200: PlanDocumentSerializer, 202: serializers.PlanJobSerializer},
+        examples=[examples.plan_request, examples.plan_response, examples.plan_queued_response],
     )
     def post(self, request, slug: str):
         """Plan a draft study before it opens: for each claim the chances of `supported`,
         `contradicted` and `inconclusive` in the study's design under the variances
         assumed, the expected 95% CI half-width, and the smallest design that gets every
         verdict right. The plan is kept on the draft and frozen with the design when it
-        opens; 409 once it has opened. A simulation larger than 200,000 ratings in all is
-        refused here (400): run it with `manage.py plan`."""
+        opens; 409 once it has opened. 200 with the plan; a simulation of more than
+        200,000 ratings in all goes to a worker instead: 202 with the job, whose `url`
+        (also in `Location`) gives the plan once its status is `succeeded`."""
         # NumPy and SciPy load here, not when a web process starts.
-        from analysis.plan_services import analysis_plan_compute
+        from analysis.plan_services import analysis_plan_request
         from analysis.planning import PlanError, Variance
 
         study = self.get_study()
@@ -231,12 +233,31 @@ class StudyPlan(ApiView):
         if "variance" in params:
             params["variance"] = Variance(**params["variance"])
         try:
-            document = analysis_plan_compute(study=study, user=request.user, **params)
+            answer = analysis_plan_request(study=study, user=request.user, **params)
         except PlanError as error:
             raise validation_error({NON_FIELD: error.problems}) from error
         except ValueError as error:
             raise validation_error({NON_FIELD: [str(error)]}) from error
-        return Response(document)
+        if isinstance(answer, dict):
+            return Response(answer)
+        data = serializers.PlanJobSerializer(answer, context={"request": request}).data
+        response = Response(data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = data["url"]
+        return response
+
+
+class PlanDetail(ApiView):
+    """A plan computed by a worker: status, stage and percent while it runs; the plan
+    document once it succeeded; the error if it failed."""
+
+    serializer_class = serializers.PlanJobSerializer
+
+    @extend_schema(operation_id="plans_retrieve", examples=[examples.plan_job_response])
+    def get(self, request, job_id: int):
+        jobs = analysis_plan_job_list_visible(user=request.user).select_related(
+            "study", "requested_by"
+        )
+        return Response(self.get_serializer(get_object_or_404(jobs, pk=job_id)).data)
 
 
 @extend_schema(exclude=True)

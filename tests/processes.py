@@ -1,6 +1,7 @@
 """Helpers for tests that run the platform's own processes: manage.py commands, servers
 and workers in subprocesses, and waiting for what they do."""
 
+import hashlib
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,3 +103,81 @@ def stop_group(process: subprocess.Popen, how: int = signal.SIGTERM, seconds: fl
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def database_url() -> str:
+    """The test database, as the worker must reach it."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{db['NAME']}"
+
+
+def queue_of(tmp_path: Path) -> str:
+    """A queue of the test's own: on a shared Redis no other worker can take its tasks."""
+    return "analysis-test-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
+
+
+def environment(tmp_path: Path, maintenance_seconds: int = 3600, **analysis_settings
+                ) -> dict[str, str]:  # fmt: skip
+    """Subprocess environment: the test database, a broker folder of the test's own, the
+    test's media folder, the analysis settings given (as a settings module) and the
+    maintenance schedule's interval (long, unless a test is about it)."""
+    from django.conf import settings
+
+    module = f"worker_settings_{len(list(tmp_path.glob('worker_settings_*.py')))}"
+    queue = queue_of(tmp_path)
+    lines = [
+        "from config.settings import *  # noqa: F403",
+        f"CELERY_TASK_DEFAULT_QUEUE = {queue!r}",
+    ]
+    lines += [f"BLINDRATE_ANALYSIS_{key} = {value!r}" for key, value in analysis_settings.items()]
+    (tmp_path / f"{module}.py").write_text("\n".join(lines) + "\n")
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=module,
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+        DATABASE_URL=database_url(),
+        CELERY_BROKER_DIR=str(tmp_path / "broker"),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        SECRET_KEY=os.environ.get("SECRET_KEY", "x" * 50),
+        MAINTENANCE_SECONDS=str(maintenance_seconds),
+        CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
+    )
+
+
+@contextmanager
+def worker(env: dict[str, str], *, app: str = "config", beat: bool = False):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            *(["-B"] if beat else []),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        stop_group(process)

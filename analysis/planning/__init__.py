@@ -66,8 +66,10 @@ def plan(
     off_by: float | None = None,
     variance_source: str = "given",
     workers: int | None = None,
+    progress=None,
 ) -> dict:
-    """The plan document; PlanError lists what is wrong with the inputs."""
+    """The plan document; PlanError lists what is wrong with the inputs. `progress(done,
+    total)` follows a simulation run in this process (`workers=1`)."""
     margin = default_margin(scale.low, scale.high) if margin is None else float(margin)
     off_by = 2 * margin if off_by is None else float(off_by)
     truth = dict(truth or {})
@@ -142,6 +144,7 @@ def plan(
             seed=seed,
             scale=scale if integer else None,
             workers=workers,
+            progress=progress,
         )
         for entry, result in zip(entries, simulated, strict=True):
             entry["analytic"] = {

@@ -70,12 +70,12 @@ def simulated_study(design: Design, variance: Variance, means, rng, *, scale=Non
     return score, group, participant, sample
 
 
-def _run_chunk(task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _run_chunk(task, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     design, variance, means, claims, alpha, margin, scale, seed, indices = task
     verdicts = np.zeros((len(claims), len(VERDICTS)), dtype=np.int64)
     halfwidths = np.zeros(len(claims))
     widths_counted = np.zeros(len(claims), dtype=np.int64)
-    for index in indices:
+    for done, index in enumerate(indices, start=1):
         rng = np.random.default_rng([seed, index])
         arrays = simulated_study(design, variance, means, rng, scale=scale)
         entries = claim_verdicts(
@@ -90,6 +90,8 @@ def _run_chunk(task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if np.isfinite(high - low):  # a study whose fit failed has no CI
                 halfwidths[j] += (high - low) / 2
                 widths_counted[j] += 1
+        if progress is not None:
+            progress(done, len(indices))
     return verdicts, halfwidths, widths_counted
 
 
@@ -105,9 +107,11 @@ def simulate(
     seed: int,
     scale: Scale | None = None,
     workers: int | None = None,
+    progress=None,
 ) -> list[dict]:
     """Per claim: the share of simulated studies with each verdict, the mean half-width of
-    the 95% CI, and the Monte Carlo standard error of the shares."""
+    the 95% CI, and the Monte Carlo standard error of the shares. `progress(done, total)`
+    is called after each study when they run in this process (one worker)."""
     workers = workers or min(2, os.cpu_count() or 1)
     workers = max(1, min(workers, simulations))
     chunks = np.array_split(np.arange(simulations), workers)
@@ -116,7 +120,7 @@ def simulate(
         for c in chunks
     ]
     if workers == 1:
-        results = [_run_chunk(tasks[0])]
+        results = [_run_chunk(tasks[0], progress)]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_run_chunk, tasks))

@@ -4,6 +4,8 @@ recommendation, and see it frozen once the study opens."""
 import pytest
 from django.urls import reverse
 
+from analysis import plan_services
+from analysis.models import PlanJob
 from studies import services
 from tests.conftest import add_text_samples
 
@@ -77,3 +79,46 @@ def test_another_researchers_plan_is_not_found(client, other_researcher, ready):
     client.force_login(other_researcher)
     assert client.post(reverse("analysis:study_plan", args=["poems"]), {}).status_code == 404
     assert client.get(reverse("analysis:study_plan_plot", args=["poems"])).status_code == 404
+
+
+def test_a_long_simulation_goes_to_a_worker_whose_progress_and_plan_the_admin_shows(
+    logged_in, ready, monkeypatch
+):
+    monkeypatch.setattr(plan_services, "SIMULATION_BUDGET", 0)
+    response = logged_in.post(
+        reverse("analysis:study_plan", args=["poems"]),
+        {"method": "simulation", "simulations": "6", "ratings_per_sample": "3"},
+        follow=True,
+    )
+    job = PlanJob.objects.get()
+    job_page = reverse("admin:analysis_planjob_change", args=[job.pk])
+    assert "went to a worker" in response.content.decode()
+    assert f'href="{job_page}"' in response.content.decode()
+    ready.refresh_from_db()
+    assert ready.plan is None
+    jobs = reverse("admin:analysis_planjob_changelist") + f"?study__id__exact={ready.pk}"
+    assert jobs.replace("&", "&amp;") in page_of(logged_in, ready)
+    listed = logged_in.get(jobs).content.decode()
+    assert "plan #" in listed and "waiting for a worker" in listed
+
+    plan_services.analysis_plan_execute(job_id=job.pk)  # what the worker runs
+
+    ready.refresh_from_db()
+    detail = logged_in.get(job_page).content.decode()
+    assert "Succeeded" in detail
+    sentence = ready.plan["recommendation"]["sentence"]
+    assert sentence[:40] in detail
+    first = ready.plan["claims"][0]
+    assert f"supported {round(100 * first['p_supported'])}%" in detail
+    html = page_of(logged_in, ready)
+    assert "Plan: simulation" in html
+    assert sentence[:40] in html
+
+
+def test_another_researchers_plan_jobs_are_not_shown(client, other_researcher, ready):
+    job = PlanJob.objects.create(study=ready, parameters={})
+    client.force_login(other_researcher)
+    listed = client.get(reverse("admin:analysis_planjob_changelist"))
+    assert f"plan #{job.pk}" not in listed.content.decode()
+    page = client.get(reverse("admin:analysis_planjob_change", args=[job.pk]))
+    assert page.status_code in (302, 404)

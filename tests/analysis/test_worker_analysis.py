@@ -8,43 +8,20 @@ progress report, patched in the worker's process only) so that the worker can be
 in the middle; production code has no such hook.
 """
 
-import hashlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from analysis.models import AnalysisRun
 from tests.factories import closed_study
-from tests.processes import ROOT, run_manage, stop_group, wait_until
+from tests.processes import environment, queue_of, run_manage, wait_until, worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    """The test database, as the worker must reach it."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{db['NAME']}"
-
-
-def queue_of(tmp_path: Path) -> str:
-    """A queue of the test's own: on a shared Redis no other worker can take its tasks."""
-    return "analysis-test-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
 
 
 def broker_lose_everything(tmp_path: Path) -> int:
@@ -89,63 +66,6 @@ def slow_app(tmp_path: Path, delay: float) -> str:
     """A Celery app whose worker sleeps `delay` seconds at each progress report."""
     (tmp_path / "slow_app.py").write_text(SLOW_APP.format(delay=delay))
     return "slow_app"
-
-
-def environment(tmp_path: Path, maintenance_seconds: int = 3600, **analysis_settings
-                ) -> dict[str, str]:  # fmt: skip
-    """Subprocess environment: the test database, a broker folder of the test's own, the
-    test's media folder, the analysis settings given (as a settings module) and the
-    maintenance schedule's interval (long, unless a test is about it)."""
-    module = f"worker_settings_{len(list(tmp_path.glob('worker_settings_*.py')))}"
-    queue = queue_of(tmp_path)
-    lines = [
-        "from config.settings import *  # noqa: F403",
-        f"CELERY_TASK_DEFAULT_QUEUE = {queue!r}",
-    ]
-    lines += [f"BLINDRATE_ANALYSIS_{key} = {value!r}" for key, value in analysis_settings.items()]
-    (tmp_path / f"{module}.py").write_text("\n".join(lines) + "\n")
-    return dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE=module,
-        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
-        DATABASE_URL=database_url(),
-        CELERY_BROKER_DIR=str(tmp_path / "broker"),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        SECRET_KEY=os.environ.get("SECRET_KEY", "x" * 50),
-        MAINTENANCE_SECONDS=str(maintenance_seconds),
-        CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
-    )
-
-
-@contextmanager
-def worker(env: dict[str, str], *, app: str = "config", beat: bool = False):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            app,
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            *(["-B"] if beat else []),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        stop_group(process)
 
 
 def wait_for_run_end(run: AnalysisRun, seconds: float = 120) -> None:

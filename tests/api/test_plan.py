@@ -1,7 +1,11 @@
-"""POST /api/studies/<slug>/plan/: a draft's power plan, kept and frozen when it opens."""
+"""POST /api/studies/<slug>/plan/: a draft's power plan, kept and frozen when it opens; a
+long simulation as a worker's job, GET /api/plans/<id>/. (The job in a real worker:
+tests/analysis/test_worker_plan.py.)"""
 
 import pytest
 
+from analysis import plan_services
+from analysis.models import PlanJob
 from tests.api.conftest import error_of
 from tests.conftest import add_text_samples
 
@@ -41,15 +45,65 @@ def test_given_variances_and_truths_change_the_plan(api, ready):
     assert human["p_contradicted"] > 0.5
 
 
-def test_a_small_simulation_runs_in_the_request_and_a_large_one_is_refused(api, ready):
+def test_a_small_simulation_runs_in_the_request_and_a_large_one_goes_to_a_worker(
+    api, ready, monkeypatch
+):
     body = {"method": "simulation", "simulations": 10, "seed": 3}
     small = api.post("/api/studies/poems/plan/", body, format="json")
     assert small.status_code == 200, small.content
     assert small.json()["method"] == "simulation"
-    large = api.post("/api/studies/poems/plan/",
-                     {"method": "simulation", "simulations": 10000}, format="json")  # fmt: skip
-    assert large.status_code == 400
-    assert "manage.py plan --study poems --method simulation" in error_of(large)["message"]
+    # Past the budget: lowered here so that the worker's part stays quick to run.
+    monkeypatch.setattr(plan_services, "SIMULATION_BUDGET", 12 * 3 * 3 * 8 - 1)
+    body = {"method": "simulation", "simulations": 12, "seed": 3, "ratings_per_sample": 3}
+    large = api.post("/api/studies/poems/plan/", body, format="json")
+
+    assert large.status_code == 202, large.content
+    job = large.json()
+    assert large["Location"] == job["url"] == f"http://testserver/api/plans/{job['id']}/"
+    assert (job["status"], job["plan"], job["study"]) == ("queued", None, "poems")
+    assert job["parameters"]["variance"]["residual"] > 0  # the defaults, as resolved
+    assert job["parameters"]["variance_source"].startswith("default: the demo's simulated")
+    assert api.get(job["url"]).json()["status"] == "queued"
+
+    plan_services.analysis_plan_execute(job_id=job["id"])  # what the worker runs
+
+    done = api.get(job["url"]).json()
+    assert (done["status"], done["percent"], done["error"]) == ("succeeded", 100, "")
+    here = plan_services.analysis_plan_compute(
+        study=ready, method="simulation", simulations=12, seed=3, ratings_per_sample=3,
+        save=False,
+    )  # fmt: skip
+    assert done["plan"]["claims"] == here["claims"]
+    assert api.get("/api/studies/poems/").json()["plan"] == done["plan"]
+
+
+def test_a_plan_job_is_checked_before_it_is_queued_and_seen_only_by_its_researcher(
+    api, other_api, ready, monkeypatch
+):
+    monkeypatch.setattr(plan_services, "SIMULATION_BUDGET", 0)
+    bad = {"method": "simulation", "simulations": 5, "truth": {"nobody": 5}}
+    refused = api.post("/api/studies/poems/plan/", bad, format="json")
+    assert refused.status_code == 400
+    assert "unknown group" in error_of(refused)["message"]
+    assert not PlanJob.objects.exists()
+    job = api.post("/api/studies/poems/plan/", {"method": "simulation", "simulations": 5},
+                   format="json").json()  # fmt: skip
+    assert other_api.get(job["url"]).status_code == 404
+    assert api.get("/api/plans/999999/").status_code == 404
+
+
+def test_a_plan_job_whose_study_opened_meanwhile_fails_saying_why(api, ready, monkeypatch):
+    monkeypatch.setattr(plan_services, "SIMULATION_BUDGET", 0)
+    job = api.post("/api/studies/poems/plan/", {"method": "simulation", "simulations": 3},
+                   format="json").json()  # fmt: skip
+    assert api.post("/api/studies/poems/open/").status_code == 200
+
+    plan_services.analysis_plan_execute(job_id=job["id"])
+
+    failed = api.get(job["url"]).json()
+    assert failed["status"] == "failed" and failed["plan"] is None
+    assert "plan" in failed["error"] and "open" in failed["error"]
+    assert plan_services.analysis_plan_execute(job_id=job["id"]) is None  # nothing to claim
 
 
 def test_an_opened_study_keeps_its_frozen_plan_and_refuses_a_new_one_with_409(api, ready):

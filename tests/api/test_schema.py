@@ -17,6 +17,7 @@ OPERATIONS = {
     ("/api/studies/{slug}/ratings/", "get"),
     ("/api/studies/{slug}/analyses/", "get"), ("/api/studies/{slug}/analyses/", "post"),
     ("/api/analyses/{run_id}/", "get"), ("/api/analyses/{run_id}/plots/{key}.png", "get"),
+    ("/api/plans/{job_id}/", "get"),
 }  # fmt: skip
 
 
@@ -116,7 +117,14 @@ def test_the_plan_document_is_a_component_with_the_fixed_keys(schema):
     }  # fmt: skip
     plan = schema["paths"]["/api/studies/{slug}/plan/"]["post"]
     assert "PlanDocument" in str(plan["responses"]["200"])
+    assert "PlanJob" in str(plan["responses"]["202"])
+    assert plan["responses"]["202"]["content"]["application/json"]["examples"]
     assert plan["responses"]["409"]["content"]["application/json"]["examples"]
+    job = components["PlanJob"]["properties"]
+    assert {"status", "percent", "plan", "url", "error"} <= set(job)
+    assert "PlanDocument" in str(job["plan"])
+    poll = schema["paths"]["/api/plans/{job_id}/"]["get"]
+    assert "PlanJob" in str(poll["responses"]["200"])
 
 
 @pytest.mark.django_db
