@@ -1,6 +1,8 @@
-"""Analyses in the admin: read-only rows, each researcher seeing only their studies' runs.
+"""Analyses and plan jobs in the admin: read-only rows, each researcher seeing only their
+studies' jobs.
 
-Runs are started from the results page (or `manage.py analyze`), never written here."""
+Runs are started from the results page (or `manage.py analyze`), plan jobs from a draft's
+Plan section or the API; neither is written here."""
 
 from django.contrib import admin
 from django.urls import reverse

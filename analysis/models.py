@@ -12,13 +12,43 @@ from django.utils import timezone
 from studies.models import Study
 
 
-class AnalysisRun(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+class JobStatus(models.TextChoices):
+    """The life of a worker's job (an analysis run, a plan job)."""
 
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+def job_constraints(prefix: str, *, result: str) -> list[models.CheckConstraint]:
+    """The checks every job row keeps: a known status, a percent in range, a finish time
+    exactly when finished, a `result` when succeeded and an error when failed."""
+    return [
+        models.CheckConstraint(
+            condition=Q(status__in=[s.value for s in JobStatus]), name=f"{prefix}_status_known"
+        ),
+        models.CheckConstraint(
+            condition=Q(percent__gte=0, percent__lte=100), name=f"{prefix}_percent_range"
+        ),
+        models.CheckConstraint(
+            condition=Q(status__in=["succeeded", "failed"], finished_at__isnull=False)
+            | Q(status__in=["queued", "running"], finished_at__isnull=True),
+            name=f"{prefix}_finished_iff_finished_at",
+            violation_error_message="A finished run has its finish time; others have none.",
+        ),
+        models.CheckConstraint(
+            condition=~Q(status="succeeded") | Q(**{f"{result}__isnull": False}),
+            name=f"{prefix}_succeeded_has_{result}",
+        ),
+        models.CheckConstraint(
+            condition=~Q(status="failed") | ~Q(error=""), name=f"{prefix}_failed_has_error"
+        ),
+    ]
+
+
+class AnalysisRun(models.Model):
+    Status = JobStatus
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analysis_runs")
@@ -67,30 +97,10 @@ class AnalysisRun(models.Model):
             models.Index(fields=["status", "heartbeat_at"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
-                name="analysisrun_status_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(percent__gte=0, percent__lte=100), name="analysisrun_percent_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=["succeeded", "failed"], finished_at__isnull=False)
-                | Q(status__in=["queued", "running"], finished_at__isnull=True),
-                name="analysisrun_finished_iff_finished_at",
-                violation_error_message="A finished run has its finish time; others have none.",
-            ),
+            *job_constraints("analysisrun", result="results"),
             models.CheckConstraint(
                 condition=~Q(status="running") | Q(started_at__isnull=False),
                 name="analysisrun_running_has_started_at",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="succeeded") | Q(results__isnull=False),
-                name="analysisrun_succeeded_has_results",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="failed") | ~Q(error=""),
-                name="analysisrun_failed_has_error",
             ),
         ]
 
@@ -109,12 +119,7 @@ class PlanJob(models.Model):
     writes progress and the plan document back here, and keeps the plan on the draft
     study as a plan computed in the request is."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
+    Status = JobStatus
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="plan_jobs")
@@ -143,27 +148,7 @@ class PlanJob(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["study", "-created_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "succeeded", "failed"]),
-                name="planjob_status_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(percent__gte=0, percent__lte=100), name="planjob_percent_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=["succeeded", "failed"], finished_at__isnull=False)
-                | Q(status__in=["queued", "running"], finished_at__isnull=True),
-                name="planjob_finished_iff_finished_at",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="succeeded") | Q(plan__isnull=False),
-                name="planjob_succeeded_has_plan",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="failed") | ~Q(error=""), name="planjob_failed_has_error"
-            ),
-        ]
+        constraints = job_constraints("planjob", result="plan")
 
     def __str__(self) -> str:
         return f"plan #{self.pk} ({self.status})"

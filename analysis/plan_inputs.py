@@ -1,13 +1,13 @@
 """Where a plan's assumptions come from, with no database: the stated defaults, variance
 components estimated from a ratings CSV (the analysis's own model), and the command line's
-claims and truths. The study-bound sources (a study's design, a pilot study's finished
-analysis) are in `analysis.selectors`."""
+truths (its claims: `analysis.ratings_csv.claims_parse`). The study-bound sources (a
+study's design, a pilot study's finished analysis) are in `analysis.selectors`."""
 
 import math
 
 import numpy as np
 
-from analysis.ratings_csv import RatingsFileError, claim_parse, ratings_file_read
+from analysis.ratings_csv import RatingsFileError, ratings_file_read
 
 VARIANCE_DEFAULT_SOURCE = (
     "default: the demo's simulated raters (ratings.simulation.RaterModel: rater leniency SD "
@@ -76,27 +76,6 @@ def variance_from_csv(path: str, *, criterion: str | None = None):
             f"components ({'; '.join(fit.notes)})"
         )
     return Variance(*values), f"estimated from {path} ({fit.method} fit, {regular.sum()} ratings)"
-
-
-def claims_parse(texts: list[str], *, groups: list[str] | None = None):
-    """`GROUP=VALUE` and `A-B=VALUE` claims, and the groups they name in order. Without
-    `groups`, a name with one '-' that is not a group named elsewhere is a difference."""
-    from analysis.engine import ClaimSpec
-
-    known = list(groups or [])
-    if groups is None:
-        lefts = [text.partition("=")[0].strip() for text in texts]
-        whole = {left for left in lefts if "-" not in left}
-        for left in lefts:
-            names = [left] if "-" not in left or left in whole else left.split("-")
-            for name in names:
-                if name and name not in known:
-                    known.append(name)
-    claims = []
-    for text in texts:
-        kind, names, value = claim_parse(text, known)
-        claims.append(ClaimSpec(kind=kind, groups=names, value=value, source="--claim"))
-    return claims, known
 
 
 def truth_parse(texts: list[str]) -> dict[str, float]:

@@ -272,3 +272,25 @@ def claim_parse(text: str, groups: list[str]) -> tuple[str, tuple[str, ...], flo
     if len(splits) > 1:
         raise ValueError(f"--claim {text!r}: ambiguous, the groups could be split several ways")
     raise ValueError(f"--claim {text!r}: unknown group (groups in the file: {known})")
+
+
+def claims_parse(texts: list[str], *, groups: list[str] | None = None):
+    """The command line's `--claim` options as the engine's claims (`ClaimSpec`), and the
+    groups they name in order (`groups`, when given). `GROUP=VALUE` and `A-B=VALUE`. Without
+    `groups`, a name with one '-' that is not a group named elsewhere is a difference."""
+    from analysis.engine import ClaimSpec
+
+    known = list(groups or [])
+    if groups is None:
+        lefts = [text.partition("=")[0].strip() for text in texts]
+        whole = {left for left in lefts if "-" not in left}
+        for left in lefts:
+            names = [left] if "-" not in left or left in whole else left.split("-")
+            for name in names:
+                if name and name not in known:
+                    known.append(name)
+    claims = []
+    for text in texts:
+        kind, names, value = claim_parse(text, known)
+        claims.append(ClaimSpec(kind=kind, groups=names, value=value, source="--claim"))
+    return claims, known

@@ -1,4 +1,5 @@
-"""The analysis job: a thin task that takes a run's id and calls the service.
+"""The analysis jobs: thin tasks that take a row's id and call the service (an analysis
+run; a plan job, `analysis.plan_services`), with the same options (`JOB`).
 
 `acks_late`: the message is acknowledged only after the run ends, so a message whose
 worker died is delivered again (Redis: after its visibility timeout); the service's claim
@@ -14,15 +15,16 @@ from celery.signals import worker_ready
 
 from analysis.conf import analysis_setting
 
+JOB = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "soft_time_limit": analysis_setting("SOFT_TIME_LIMIT"),
+    "time_limit": analysis_setting("TIME_LIMIT"),
+}
 
-@shared_task(
-    name="analysis.run",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    soft_time_limit=analysis_setting("SOFT_TIME_LIMIT"),
-    time_limit=analysis_setting("TIME_LIMIT"),
-)
+
+@shared_task(name="analysis.run", **JOB)
 def analysis_run_task(run_id: int) -> None:
     from analysis.services import analysis_execute
 
@@ -53,14 +55,7 @@ def reap_dead_analysis_runs(sender=None, **kwargs) -> None:
         connections.close_all()
 
 
-@shared_task(
-    name="analysis.plan",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    soft_time_limit=analysis_setting("SOFT_TIME_LIMIT"),
-    time_limit=analysis_setting("TIME_LIMIT"),
-)
+@shared_task(name="analysis.plan", **JOB)
 def analysis_plan_task(job_id: int) -> None:
     """A power plan too long for a request (`analysis.plan_services`)."""
     from analysis.plan_services import analysis_plan_execute

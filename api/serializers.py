@@ -5,7 +5,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analysis.models import AnalysisRun, PlanJob
+from analysis.models import JobStatus
 from analysis.services import MODEL_METHODS
 from api.fields import FiniteFloatField
 from api.plan_schema import PlanDocumentSerializer
@@ -356,13 +356,13 @@ class ResultsField(serializers.JSONField):
     pass
 
 
-class AnalysisRunSerializer(serializers.Serializer):
-    """A run without its results document (lists)."""
+class _JobSerializer(serializers.Serializer):
+    """What a worker's job (an analysis run, a plan job) says while it runs and after."""
 
     id = serializers.IntegerField(read_only=True)
     url = serializers.SerializerMethodField()
     study = serializers.CharField(source="study.slug", read_only=True)
-    status = serializers.ChoiceField(choices=AnalysisRun.Status.choices, read_only=True)
+    status = serializers.ChoiceField(choices=JobStatus.choices, read_only=True)
     stage = serializers.CharField(read_only=True)
     percent = serializers.IntegerField(read_only=True, min_value=0, max_value=100)
     parameters = serializers.JSONField(read_only=True)
@@ -374,31 +374,20 @@ class AnalysisRunSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(read_only=True, allow_null=True)
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
+
+class AnalysisRunSerializer(_JobSerializer):
+    """A run without its results document (lists)."""
+
     def get_url(self, run) -> str:
         return _absolute(self, reverse("api:analysis-detail", args=[run.pk]))
 
 
-class PlanJobSerializer(serializers.Serializer):
+class PlanJobSerializer(_JobSerializer):
     """A Monte Carlo plan computed by a worker: status, stage and percent while it runs;
-    the plan document once it succeeded; the error if it failed."""
+    the plan document once it succeeded; the error if it failed. `parameters`: the
+    planner's inputs, with the variances as resolved when it was asked for."""
 
-    id = serializers.IntegerField(read_only=True)
-    url = serializers.SerializerMethodField()
-    study = serializers.CharField(source="study.slug", read_only=True)
-    status = serializers.ChoiceField(choices=PlanJob.Status.choices, read_only=True)
-    stage = serializers.CharField(read_only=True)
-    percent = serializers.IntegerField(read_only=True, min_value=0, max_value=100)
-    parameters = serializers.JSONField(
-        read_only=True, help_text="The planner's inputs, with the variances as resolved."
-    )
     plan = PlanField(read_only=True, help_text="The plan document, once it succeeded.")
-    error = serializers.CharField(read_only=True)
-    requested_by = serializers.CharField(
-        source="requested_by.get_username", read_only=True, allow_null=True
-    )
-    created_at = serializers.DateTimeField(read_only=True)
-    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     def get_url(self, job) -> str:
         return _absolute(self, reverse("api:plan-detail", args=[job.pk]))

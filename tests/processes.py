@@ -33,6 +33,18 @@ def embedded_env(var_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def no_database_env() -> dict[str, str]:
+    """An environment whose database and broker are nowhere: for the commands that must
+    run without one (`analyze_csv`, `plan`), so that any query on their path fails."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL="postgres://nobody:nothing@127.0.0.1:9/nowhere",
+        SECRET_KEY="x" * 50,
+        REDIS_URL="",
+    )
+
+
 def run_manage(env, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     """`manage.py ARGS` in a subprocess with `env`, whatever it answers."""
     return subprocess.run(

@@ -1,10 +1,6 @@
 """`analyze`, `analyze_csv` and their agreement with the analysis in the database."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,8 +9,8 @@ from analysis.models import AnalysisRun
 from analysis.ratings_csv import claim_parse
 from analysis.tasks import analysis_run_task
 from tests.factories import closed_study, start
+from tests.processes import no_database_env, run_manage
 
-ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ["human=6.5", "ai=4.5", "collaboration=8.5", "collaboration-human=2"]
 
 
@@ -91,31 +87,10 @@ def test_analyze_csv_runs_without_a_reachable_database(tmp_path):
             rating += 1
             lines.append(f"{rating},s,p{rater},x{sample},,{group},quality,{score:g},,20,")
     ratings.write_text("\n".join(lines) + "\n")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL="postgres://nobody:nothing@127.0.0.1:9/nowhere",
-        SECRET_KEY="x" * 50,
-        REDIS_URL="",
-    )
-
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "analyze_csv",
-            str(ratings),
-            "--claim",
-            "human=6.5",
-            "--claim",
-            "human-ai=1",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage(
+        no_database_env(), "analyze_csv", str(ratings), "--claim", "human=6.5",
+        "--claim", "human-ai=1", timeout=120,
+    )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
     assert "48 ratings by 8 raters of 6 samples" in result.stdout

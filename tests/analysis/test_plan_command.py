@@ -1,11 +1,7 @@
 """`manage.py plan`, and a study's plan kept on the draft and frozen when it opens."""
 
 import json
-import os
-import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,8 +10,8 @@ from studies import services
 from studies.models import Study
 from tests.analysis.test_commands import finished  # noqa: F401 (a fixture)
 from tests.conftest import add_text_samples
+from tests.processes import no_database_env, run_manage
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED_CLAIMS = [
     "--claim", "collaboration=8.5", "--claim", "human=6.5", "--claim", "ai=4.5",
     "--claim", "collaboration-human=2", "--claim", "human-ai=2",
@@ -31,17 +27,9 @@ def plan_json(*args) -> dict:
 
 
 def test_plan_runs_without_a_reachable_database():
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL="postgres://nobody:nothing@127.0.0.1:9/nowhere",
-        SECRET_KEY="x" * 50,
-        REDIS_URL="",
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "plan", *SEED_CLAIMS, *DEMO_DESIGN,
-         "--variance", "0.64,0.49,1.21", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    result = run_manage(
+        no_database_env(), "plan", *SEED_CLAIMS, *DEMO_DESIGN, "--variance", "0.64,0.49,1.21",
+        "--json", timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)

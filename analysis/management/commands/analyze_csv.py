@@ -10,6 +10,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.comparisons_csv import comparisons_rows_read, is_comparisons_header
+from analysis.management.options import add_claim_options, claims_from_options
 from analysis.presentation import decimals_for, pairwise_summary_lines, summary_lines
 from analysis.ratings_csv import RatingsFileError, claim_parse, csv_file_open, ratings_file_read
 from analysis.snapshot import input_checksum, input_counts
@@ -26,24 +27,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="ratings CSV (header first)")
-        parser.add_argument(
-            "--claim",
-            action="append",
-            default=[],
-            metavar="GROUP=VALUE",
-            help="a claimed mean (GROUP=VALUE) or difference (A-B=VALUE), or for comparisons "
-            "an ordering (A>B); repeatable",
+        add_claim_options(
+            parser,
+            claim_help="a claimed mean (GROUP=VALUE) or difference (A-B=VALUE), or for "
+            "comparisons an ordering (A>B); repeatable",
         )
         parser.add_argument("--seed", type=int, default=0, help="resampling seed (0)")
-        parser.add_argument("--alpha", type=float, default=0.05, help="test level (0.05)")
-        parser.add_argument(
-            "--margin",
-            type=float,
-            default=None,
-            help="equivalence margin (default: 0.5 per 9 points of the scale)",
-        )
-        parser.add_argument("--scale-min", type=float, default=1.0, help="lowest score (1)")
-        parser.add_argument("--scale-max", type=float, default=10.0, help="highest score (10)")
         parser.add_argument("--criterion", help="the criterion to analyze, if the file has several")
         parser.add_argument(
             "--group-order",
@@ -84,15 +73,12 @@ class Command(BaseCommand):
         order = ratings.groups
         if options["group_order"]:
             order = [key.strip() for key in options["group_order"].split(",") if key.strip()]
-        from analysis.engine import ClaimSpec, analyze
+        from analysis.engine import analyze
 
-        claims = []
-        for text in options["claim"]:
-            try:
-                kind, groups, value = claim_parse(text, ratings.groups)
-            except ValueError as error:
-                raise CommandError(str(error)) from error
-            claims.append(ClaimSpec(kind=kind, groups=groups, value=value, source="--claim"))
+        try:
+            claims, _ = claims_from_options(options, groups=ratings.groups)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         document = analyze(
             frame,
             claims=claims,

@@ -8,6 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis import plan_inputs
+from analysis.management.options import add_claim_options, claims_from_options
 from analysis.presentation import decimals_for, plan_lines
 
 
@@ -22,13 +23,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--study", help="plan this draft study's own design (and keep it)")
-        parser.add_argument(
-            "--claim",
-            action="append",
-            default=[],
-            metavar="GROUP=VALUE",
-            help="a claimed mean or difference (A-B=VALUE); repeatable",
-        )
+        add_claim_options(parser, alpha_default=None)
         parser.add_argument(
             "--truth",
             action="append",
@@ -51,15 +46,6 @@ class Command(BaseCommand):
         parser.add_argument("--samples-per-group", type=int)
         parser.add_argument("--ratings-per-sample", type=int)
         parser.add_argument("--samples-per-rater", type=int)
-        parser.add_argument("--alpha", type=float, default=None, help="test level (0.05)")
-        parser.add_argument(
-            "--margin",
-            type=float,
-            default=None,
-            help="equivalence margin (default: 0.5 per 9 points of the scale)",
-        )
-        parser.add_argument("--scale-min", type=float, default=1.0)
-        parser.add_argument("--scale-max", type=float, default=10.0)
         parser.add_argument("--scale-step", type=float, default=1.0)
         parser.add_argument(
             "--integer",
@@ -136,7 +122,7 @@ class Command(BaseCommand):
             variance = plan_inputs.default_variance()
         groups = options["groups"]
         groups = [g.strip() for g in groups.split(",") if g.strip()] if groups else None
-        claims, known = plan_inputs.claims_parse(options["claim"], groups=groups)
+        claims, known = claims_from_options(options, groups=groups)
         known += [g for g in truth if g not in known]
         low, high = options["scale_min"], options["scale_max"]
         document = plan(
@@ -192,7 +178,6 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 integer=options["integer"],
                 target=options["target"],
-                simulation_budget=None,
                 workers=options["workers"] or 1,
             )
         except StudyConflict as error:
