@@ -17,6 +17,7 @@ import logging
 import math
 import time
 import uuid
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
@@ -45,6 +46,16 @@ TIME_LIMIT = (
     "(BLINDRATE_ANALYSIS_SOFT_TIME_LIMIT) and was stopped; plan with fewer simulations."
 )
 PROGRESS_EVERY_SECONDS = 0.5
+WORKER_STOPPED = (
+    "The worker stopped during the plan: it ran past the time limit of {seconds:g} s without "
+    "ending. Workers stop when they are killed or restarted, or run out of memory. Ask for "
+    "the plan again, with fewer simulations if it fails the same way."
+)
+NEVER_TAKEN = (
+    "No worker took the plan within {seconds:g} s: the message was probably lost (the "
+    "broker restarted without persistence or was flushed) or no worker reads the queue. "
+    "Check the workers with `manage.py check_worker`, then ask for the plan again."
+)
 
 
 def _finite(value):
@@ -213,6 +224,35 @@ def _fail(job_id: int, error: str) -> None:
     PlanJob.objects.filter(pk=job_id, status=PlanJob.Status.RUNNING).update(
         status=PlanJob.Status.FAILED, error=error, finished_at=timezone.now()
     )
+
+
+def analysis_plan_reap(*, now=None) -> list[int]:
+    """Fail the plan jobs that can no longer end (scheduled with the analysis runs'
+    reaper, `analysis.tasks.analysis_reap_task`): a running job past the hard time limit
+    (and the stale allowance) lost its worker, since the limit kills any job still at work;
+    a queued job no worker took within BLINDRATE_ANALYSIS_QUEUED_SECONDS lost its message.
+    A plan is quick to ask for again, so it is not retried. The ids failed."""
+    now = now or timezone.now()
+    limit = float(analysis_setting("TIME_LIMIT")) + float(analysis_setting("STALE_SECONDS"))
+    waited = float(analysis_setting("QUEUED_SECONDS"))
+    reaped = []
+    for status, since, seconds, message in (
+        (PlanJob.Status.RUNNING, "started_at", limit, WORKER_STOPPED),
+        (PlanJob.Status.QUEUED, "created_at", waited, NEVER_TAKEN),
+    ):
+        stale = PlanJob.objects.filter(
+            status=status, **{f"{since}__lt": now - timedelta(seconds=seconds)}
+        )
+        for job_id in stale.values_list("pk", flat=True):
+            changed = PlanJob.objects.filter(pk=job_id, status=status).update(
+                status=PlanJob.Status.FAILED,
+                error=message.format(seconds=seconds),
+                finished_at=now,
+            )
+            if changed:
+                logger.warning("plan job %s: %s; failed", job_id, status)
+                reaped.append(job_id)
+    return reaped
 
 
 def analysis_plan_execute(*, job_id: int) -> PlanJob | None:

@@ -34,9 +34,12 @@ def analysis_run_task(run_id: int) -> None:
 @shared_task(name="analysis.reap", ignore_result=True)
 def analysis_reap_task() -> list[int]:
     """Scheduled (Celery beat): queue again or fail the runs of dead workers, and send again
-    or fail the queued runs whose message was lost."""
+    or fail the queued runs whose message was lost; fail the plan jobs that can no longer
+    end. The ids of the runs."""
+    from analysis.plan_services import analysis_plan_reap
     from analysis.services import analysis_reap_stale
 
+    analysis_plan_reap()
     return analysis_reap_stale()
 
 

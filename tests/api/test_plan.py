@@ -2,10 +2,14 @@
 long simulation as a worker's job, GET /api/plans/<id>/. (The job in a real worker:
 tests/analysis/test_worker_plan.py.)"""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from analysis import plan_services
 from analysis.models import PlanJob
+from analysis.tasks import analysis_reap_task
 from tests.api.conftest import error_of
 from tests.conftest import add_text_samples
 
@@ -137,3 +141,31 @@ def test_another_researchers_study_is_404_and_bad_input_is_named(api, other_api,
     unknown = api.post("/api/studies/poems/plan/", {"truth": {"nobody": 5}}, format="json")
     assert unknown.status_code == 400
     assert "unknown group" in error_of(unknown)["message"]
+
+
+def test_plan_jobs_that_can_no_longer_end_are_failed_by_the_schedule(api, ready, monkeypatch):
+    """A running job past the hard time limit lost its worker (the limit kills any job
+    still at work); a queued one no worker took lost its message. Celery beat's reaper
+    fails both, saying why; a fresh job is left alone."""
+    monkeypatch.setattr(plan_services, "SIMULATION_BUDGET", 0)
+    urls = [
+        api.post(
+            "/api/studies/poems/plan/", {"method": "simulation", "simulations": 2}, format="json"
+        ).json()["url"]
+        for _ in range(3)
+    ]
+    lost, dead, _fresh = PlanJob.objects.order_by("id")
+    now = timezone.now()
+    PlanJob.objects.filter(pk=lost.pk).update(created_at=now - timedelta(seconds=901))
+    PlanJob.objects.filter(pk=dead.pk).update(
+        status="running", started_at=now - timedelta(seconds=960 + 121)
+    )
+
+    analysis_reap_task()  # what Celery beat runs every MAINTENANCE_SECONDS
+
+    lost_job, dead_job, fresh_job = (api.get(url).json() for url in urls)
+    assert lost_job["status"] == dead_job["status"] == "failed"
+    assert "No worker took the plan within 900 s" in lost_job["error"]
+    assert "The worker stopped during the plan" in dead_job["error"]
+    assert fresh_job["status"] == "queued"
+    assert plan_services.analysis_plan_execute(job_id=dead.pk) is None  # a redelivery
