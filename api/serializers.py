@@ -164,6 +164,23 @@ class StudySerializer(serializers.Serializer):
         help_text="The language of the platform's own words on the rater pages (en, de, es, "
         "fr); the study's texts are shown as written. Frozen when the study opens.",
     )
+    protocol = serializers.ChoiceField(
+        choices=Study.Protocol.choices,
+        default=_default("protocol"),
+        help_text="rating: a score per sample; pairwise: raters choose the better of two "
+        "samples answering the same brief. Frozen when the study opens.",
+    )
+    allow_ties = serializers.BooleanField(
+        default=_default("allow_ties"), help_text='Pairwise: raters may answer "about the same".'
+    )
+    ask_strength = serializers.BooleanField(
+        default=_default("ask_strength"),
+        help_text="Pairwise: raters also say how much better (slightly, clearly, much).",
+    )
+    allow_same_group_pairs = serializers.BooleanField(
+        default=_default("allow_same_group_pairs"),
+        help_text="Pairwise: pairs may show two samples of the same group.",
+    )
     alpha = FiniteFloatField(default=_default("alpha"), min_value=SMALLEST, max_value=0.5)
     equivalence_margin = FiniteFloatField(
         default=None,

@@ -1,4 +1,5 @@
-"""Who rates what: participants, the samples assigned to them, and their ratings.
+"""Who rates what: participants, the samples (or pairs) assigned to them, their ratings
+and their comparisons.
 
 The database holds the invariants that concurrent raters must never break: one assignment
 per participant and sample, one position per participant, one rating per assignment and
@@ -6,7 +7,8 @@ criterion. Services lock rows to avoid conflicts; these constraints are the last
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from studies.models import Sample, Study, new_token
@@ -86,6 +88,16 @@ class Assignment(models.Model):
     sample = models.ForeignKey(
         Sample, on_delete=models.PROTECT, related_name="assignments", db_index=False
     )
+    # A pairwise study's item is a pair: `sample` is shown as A and `sample_b` as B. Both
+    # hold a slot (`holds_slot` speaks for the pair). Empty for a rating study's items.
+    sample_b = models.ForeignKey(
+        Sample,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments_as_b",
+        db_index=False,
+    )
     token = models.CharField(max_length=32, default=new_token, editable=False)
     position = models.PositiveIntegerField()
     served_at = models.DateTimeField()
@@ -102,6 +114,9 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["sample", "submitted_at"]),
             models.Index(
+                fields=["sample_b"], condition=Q(sample_b__isnull=False), name="assignment_b"
+            ),
+            models.Index(
                 fields=["lease_expires_at"],
                 condition=Q(submitted_at__isnull=True, holds_slot=True),
                 name="assignment_open_lease",
@@ -109,7 +124,21 @@ class Assignment(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["participant", "sample"], name="assignment_sample_once_per_participant"
+                fields=["participant", "sample"],
+                condition=Q(sample_b__isnull=True),
+                name="assignment_sample_once_per_participant",
+            ),
+            # A participant never gets the same two samples twice, in either order.
+            models.UniqueConstraint(
+                F("participant"),
+                Least("sample", "sample_b"),
+                Greatest("sample", "sample_b"),
+                condition=Q(sample_b__isnull=False),
+                name="assignment_pair_once_per_participant",
+            ),
+            models.CheckConstraint(
+                condition=Q(sample_b__isnull=True) | ~Q(sample=F("sample_b")),
+                name="assignment_pair_of_two_samples",
             ),
             models.UniqueConstraint(
                 fields=["participant", "position"], name="assignment_position_unique"
@@ -148,3 +177,44 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion}={self.score:g}"
+
+
+class Comparison(models.Model):
+    """The choice between the two samples of a pairwise item: stored once, never edited."""
+
+    class Choice(models.TextChoices):
+        A = "a", "A"
+        B = "b", "B"
+        TIE = "tie", "About the same"
+
+    class Strength(models.TextChoices):
+        SLIGHTLY = "slightly", "Slightly better"
+        CLEARLY = "clearly", "Clearly better"
+        MUCH = "much", "Much better"
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="comparisons", db_index=False
+    )
+    criterion = models.SlugField(max_length=40)
+    choice = models.CharField(max_length=3, choices=Choice.choices)
+    strength = models.CharField(max_length=10, choices=Strength.choices, blank=True)
+    seconds = models.FloatField(help_text="Server-measured time from serving to submission.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment"], name="comparison_once_per_assignment"),
+            models.CheckConstraint(
+                condition=Q(choice__in=["a", "b", "tie"]), name="comparison_choice_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(strength__in=["", "slightly", "clearly", "much"])
+                & (Q(strength="") | ~Q(choice="tie")),
+                name="comparison_strength_known",
+            ),
+            models.CheckConstraint(condition=Q(seconds__gte=0), name="comparison_seconds_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.choice}{' ' + self.strength if self.strength else ''}"

@@ -82,6 +82,8 @@ class StudyAdmin(RefusalsShownMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["slug", "title", "status", "instructions", "consent_text"]}),
+        ("Protocol", {"fields": ["protocol", "allow_ties", "ask_strength",
+                                 "allow_same_group_pairs"]}),
         ("Scale and criteria", {"fields": ["scale_min", "scale_max", "scale_step",
                                            "scale_anchors", "criteria"]}),
         ("How the study runs", {"fields": ["ratings_per_sample", "samples_per_rater",

@@ -36,6 +36,10 @@ FROZEN_STUDY_FIELDS = (
     "ask_source_guess",
     "guess_labels",
     "rater_language",
+    "protocol",
+    "allow_ties",
+    "ask_strength",
+    "allow_same_group_pairs",
     "alpha",
     "equivalence_margin",
 )
@@ -184,6 +188,15 @@ def design_settings(study: Study) -> dict:
     }
     if study.rater_language != ENGLISH:
         settings["rater_language"] = study.rater_language
+    if study.protocol != Study.Protocol.RATING:
+        # Named only for pairwise studies: a rating study keeps the document (and hash) it
+        # had before the setting existed.
+        settings["protocol"] = {
+            "name": study.protocol,
+            "allow_ties": study.allow_ties,
+            "ask_strength": study.ask_strength,
+            "allow_same_group_pairs": study.allow_same_group_pairs,
+        }
     return settings
 
 

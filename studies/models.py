@@ -45,6 +45,10 @@ class Study(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
+    class Protocol(models.TextChoices):
+        RATING = "rating", "Rating: a score per sample"
+        PAIRWISE = "pairwise", "Pairwise: the better of two samples"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies"
     )
@@ -77,6 +81,24 @@ class Study(models.Model):
     )
     ask_source_guess = models.BooleanField(default=False)
     guess_labels = models.JSONField(default=default_guess_labels, blank=True)
+    # The protocol: a score per sample (rating), or a choice between two (pairwise).
+    protocol = models.CharField(
+        max_length=10,
+        choices=Protocol.choices,
+        default=Protocol.RATING,
+        help_text="rating: raters score one sample at a time; pairwise: raters choose the "
+        "better of two samples answering the same brief.",
+    )
+    allow_ties = models.BooleanField(
+        default=False, help_text='Pairwise: raters may answer "about the same".'
+    )
+    ask_strength = models.BooleanField(
+        default=False,
+        help_text="Pairwise: raters also say how much better (slightly, clearly, much).",
+    )
+    allow_same_group_pairs = models.BooleanField(
+        default=False, help_text="Pairwise: pairs may show two samples of the same group."
+    )
     rater_language = models.CharField(
         max_length=10,
         choices=rater_languages,

@@ -22,6 +22,10 @@ FROZEN_MESSAGE = (
 STATE_MESSAGE = "Study '{slug}' is {status}; only a {required} study can be {action}."
 OPEN_NEEDS_SAMPLES = "a study needs at least one sample in every group before it opens"
 OPEN_NEEDS_GROUPS = "a study needs at least one group before it opens"
+OPEN_NEEDS_PAIRS = (
+    "a pairwise study needs two groups before it opens, or allow_same_group_pairs with "
+    "two samples in a group"
+)
 
 
 class StudyConflict(Exception):
@@ -211,6 +215,15 @@ def study_open(*, study: Study) -> Study:
         raise ValidationError(
             {"samples": [f"{OPEN_NEEDS_SAMPLES}; none in: {', '.join(sorted(empty))}"]}
         )
+    if (
+        study.protocol == Study.Protocol.PAIRWISE
+        and len(groups) < 2
+        and (
+            not study.allow_same_group_pairs
+            or study.samples.filter(is_attention_check=False).count() < 2
+        )
+    ):
+        raise ValidationError({"groups": [OPEN_NEEDS_PAIRS]})
     document = design.design_document(study)
     study.frozen_design = document
     study.frozen_sha256 = design.sha256_hex(design.canonical_json(document))

@@ -28,11 +28,11 @@ import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from ratings.models import Assignment, Participant, Rating
-from ratings.services import rule
+from ratings.models import Assignment, Comparison, Participant, Rating
+from ratings.services import pairs, rule
 from ratings.services.participants import participant_lock
 from ratings.services.retries import retried
 from ratings.services.slots import leases_release
@@ -46,15 +46,22 @@ CLAIM_PATIENCE = 200
 
 def participant_items(participant: Participant) -> list:
     """The participant's items so far, in order, with what the rule needs of each: the
-    sample's group, whether it is an attention check, and whether it was failed (a score
-    outside the check's expected range). One query."""
+    sample's group (and the B sample's, for a pair), whether it is an attention check
+    (`check`), and whether it was failed: a score outside the check's expected range, or
+    a pair's choice other than the rule's (`rule.check_failed`). One query."""
     failed = Rating.objects.filter(assignment=OuterRef("pk")).filter(
         Q(score__lt=F("assignment__sample__expected_min"))
         | Q(score__gt=F("assignment__sample__expected_max"))
     )
-    return list(
+    choice = Comparison.objects.filter(assignment=OuterRef("pk")).values("choice")[:1]
+    check = Q(sample__is_attention_check=True) | Q(sample_b__is_attention_check=True)
+    items = list(
         Assignment.objects.filter(participant=participant)
-        .annotate(failed=Exists(failed))
+        .annotate(
+            failed=Exists(failed),
+            choice=Subquery(choice),
+            check=ExpressionWrapper(check, output_field=BooleanField()),
+        )
         .order_by("position")
         .values_list(
             "pk",
@@ -62,6 +69,10 @@ def participant_items(participant: Participant) -> list:
             "sample_id",
             "sample__group_id",
             "sample__is_attention_check",
+            "sample_b_id",
+            "sample_b__group_id",
+            "check",
+            "choice",
             "served_at",
             "submitted_at",
             "lease_expires_at",
@@ -69,10 +80,18 @@ def participant_items(participant: Participant) -> list:
             named=True,
         )
     )
+    return [_pair_failed(item) if item.choice else item for item in items]
+
+
+def _pair_failed(item):
+    broken_on_a = item.sample__is_attention_check
+    return item._replace(
+        failed=bool(item.check) and rule.check_failed(item.choice, broken_on_a=broken_on_a)
+    )
 
 
 def failed_checks(items: list) -> int:
-    return sum(1 for item in items if item.sample__is_attention_check and item.failed)
+    return sum(1 for item in items if item.check and item.failed)
 
 
 def _room(study: Study, had: list[int]) -> tuple[set[int], bool]:
@@ -117,19 +136,36 @@ def _claim(step: rule.Step, participant: Participant, study: Study, had: list[in
     return samples.first()
 
 
+def _claim_step(step: rule.Step, participant: Participant, study: Study, items: list):
+    """The samples of the step, as (sample, B sample or None), or None; and whether the
+    step's group (pair) has nothing left for this participant."""
+    if pairs.is_pairwise(study):
+        return pairs.pair_claim(step, participant, study, items)
+    sample = _claim(step, participant, study, [item.sample_id for item in items])
+    return (sample, None) if sample is not None else None, False
+
+
 def _claim_next(participant: Participant, study: Study, items: list, now: datetime):
-    """The sample of the rule's next step (None for the done step)."""
-    had = [item.sample_id for item in items]
-    served = [item.sample__group_id for item in items if not item.sample__is_attention_check]
+    """The samples of the rule's next step, as (sample, B sample or None); None for the
+    done step."""
+    pairwise = pairs.is_pairwise(study)
+    had = [pk for item in items for pk in (item.sample_id, item.sample_b_id) if pk]
+    regular = [item for item in items if not item.check]
+    served = [pairs.pair_of(item) if pairwise else item.sample__group_id for item in regular]
+    sequence = pairs.sequence(participant) if pairwise else participant.group_order
     failures = failed_checks(items)
     swept, busy, looks = False, set(), 0
     while True:
-        with_room, check_left = _room(study, had)
+        with_room, check_left = (pairs.pair_room if pairwise else _room)(study, had)
         step = rule.next_step(
             study=study, participant=participant, served=served, items_done=len(items),
             failures=failures, with_room=with_room - busy, check_left=check_left,
+            sequence=sequence,
         )  # fmt: skip
-        sample = _claim(step, participant, study, had)
+        sample, gone = _claim_step(step, participant, study, items)
+        if gone:
+            busy.add(step.group)
+            continue
         if (
             step.kind is rule.Kind.DONE
             and not swept
@@ -151,12 +187,17 @@ def _claim_next(participant: Participant, study: Study, items: list, now: dateti
 
 
 def _draw_group_order(participant: Participant, study: Study) -> None:
-    """The participant's sequence of groups, drawn from their seed at their first item."""
-    groups = list(study.groups.values_list("pk", flat=True))
+    """The participant's sequence of groups (group pairs, for a pairwise study), drawn
+    from their seed at their first item."""
     checks = Sample.objects.filter(study=study, is_attention_check=True).count()
-    participant.group_order = rule.group_sequence(
-        seed=participant.seed, groups=groups, length=rule.regular_count(study, checks)
-    )
+    length = rule.regular_count(study, checks)
+    if pairs.is_pairwise(study):
+        participant.group_order = pairs.pair_order_draw(participant, study, length)
+    else:
+        groups = list(study.groups.values_list("pk", flat=True))
+        participant.group_order = rule.group_sequence(
+            seed=participant.seed, groups=groups, length=length
+        )
     participant.save(update_fields=["group_order"])
 
 
@@ -169,12 +210,15 @@ def _serve_next(participant: Participant, study: Study, items: list, now: dateti
         study, items_done=len(items), failures=failed_checks(items)
     ):
         return None  # they may come back once an item of their address is rated or lapses
-    sample = _claim_next(participant, study, items, now)
-    # The claimed sample's slot, under the row lock the claim holds. Attention checks have
-    # no slots and the done step claimed nothing: for them the statement matches no row.
-    Sample.objects.filter(pk=sample.pk if sample else None, is_attention_check=False).update(
-        load=F("load") + 1
+    sample, sample_b = _claim_next(participant, study, items, now) or (None, None)
+    check = sample is not None and (
+        sample.is_attention_check or (sample_b is not None and sample_b.is_attention_check)
     )
+    # The claimed samples' slots, under the row locks the claim holds. Attention checks
+    # (and the regular sample shown with one) have no slots and the done step claimed
+    # nothing: for them the statement matches no row.
+    claimed = [] if check else [found.pk for found in (sample, sample_b) if found]
+    Sample.objects.filter(pk__in=claimed).update(load=F("load") + 1)
     if sample is None:
         if items:
             participant_finish(participant, study, now, items=items)
@@ -182,10 +226,11 @@ def _serve_next(participant: Participant, study: Study, items: list, now: dateti
     assignment = Assignment.objects.create(
         participant=participant,
         sample=sample,
+        sample_b=sample_b,
         position=len(items) + 1,
         served_at=now,
         lease_expires_at=now + timedelta(minutes=rule.lease_minutes(study, len(items) + 1)),
-        holds_slot=not sample.is_attention_check,
+        holds_slot=not check,
     )
     return assignment
 
@@ -208,18 +253,25 @@ def address_busy(participant: Participant, study: Study, now: datetime | None = 
 
 def _relet(current, study: Study, now: datetime) -> bool:
     """A new lease on the participant's unrated item after the old one ran out, when the
-    sample still has a slot for it; False when the slot went to someone else. Waits for
-    the sample's lock: the first sample lock of its transaction (see the module's notes)."""
+    sample (each sample of a pair) still has a slot for it; False when a slot went to
+    someone else. Waits for the samples' locks, in id order: the first sample locks of its
+    transaction (see the module's notes)."""
     lease = now + timedelta(minutes=rule.lease_minutes(study, current.position))
-    if current.sample__is_attention_check:
+    if current.check:
         Assignment.objects.filter(pk=current.pk).update(lease_expires_at=lease)
         return True
-    sample = Sample.objects.select_for_update().only("load").get(pk=current.sample_id)
+    shown = sorted(pk for pk in (current.sample_id, current.sample_b_id) if pk)
+    loads = list(
+        Sample.objects.select_for_update()
+        .filter(pk__in=shown)
+        .order_by("pk")
+        .values_list("load", flat=True)
+    )
     holds = Assignment.objects.filter(pk=current.pk).values_list("holds_slot", flat=True).get()
     if not holds:
-        if sample.load >= study.ratings_per_sample:
+        if max(loads) >= study.ratings_per_sample:
             return False
-        Sample.objects.filter(pk=sample.pk).update(load=F("load") + 1)
+        Sample.objects.filter(pk__in=shown).update(load=F("load") + 1)
     Assignment.objects.filter(pk=current.pk).update(lease_expires_at=lease, holds_slot=True)
     return True
 

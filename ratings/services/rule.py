@@ -22,6 +22,19 @@ the simulation, the tests and the live pages all follow this one rule.
 - Leases: the first item's lease is the study's short `first_lease_minutes`, so that a
   participant who never rates gives the slot back within minutes; later items have
   `lease_minutes`.
+- Pairwise studies: an item is a pair of samples answering the same brief. The groups
+  above become group pairs (`group_pairs`: two different groups, or also one group twice
+  when the study allows it), drawn into the same kind of sequence (`group_sequence`) and
+  taken by the same `next_group`: each pair equally often, in a seeded order. A pair has
+  room when a brief has a sample with a free slot in each of its groups (`pairs_with_room`).
+  Within it, the fewest comparisons first, as for samples: the sample of the first group
+  with the fewest slots taken, then its partner of the other group the same way; each
+  shown sample takes a slot. Which one is shown as A (`first_on_a`) is drawn per
+  participant and group pair in blocks of two, one each way: balanced within one for every
+  participant and pair, and overall. A participant never gets the same two samples twice.
+  An attention check is a pair of a broken sample and a regular one of its brief, on a
+  side drawn the same way (`check_on_a`); the expected choice is the regular sample, and
+  any other choice fails it.
 - The end (`outcome`): screened out by the checks, or as a speeder when the study asks
   for it (median seconds per item below `min_median_seconds`, flagged either way);
   completed with the rated items that earn the code (`min_items_for_code`, 0: all);
@@ -141,6 +154,57 @@ def next_group(
     )
 
 
+def group_pairs(groups: Sequence[int], *, same_group: bool) -> list[tuple[int, int]]:
+    """A pairwise study's group pairs, each as (lower id, higher id): every two different
+    groups, and each group with itself when same-group pairs are allowed."""
+    groups = sorted(set(groups))
+    return [
+        (first, second)
+        for index, first in enumerate(groups)
+        for second in groups[index if same_group else index + 1 :]
+    ]
+
+
+def pairs_with_room(
+    pairs: Collection[tuple[int, int]], room: dict[tuple[int, int | None], int]
+) -> set[tuple[int, int]]:
+    """The group pairs that can still make a pair: a brief with a sample with a free slot
+    in each group (two in the group, for a same-group pair). `room` counts the samples
+    with a free slot by (group, brief)."""
+    found = set()
+    for first, second in pairs:
+        for (group, brief), count in room.items():
+            if group != first or count < 1:
+                continue
+            if room.get((second, brief), 0) >= (2 if first == second else 1):
+                found.add((first, second))
+                break
+    return found
+
+
+def _coin(text: str) -> bool:
+    return int(_md5(text)[0], 16) % 2 == 0
+
+
+def first_on_a(seed: int, pair: tuple[int, int], index: int) -> bool:
+    """Whether the participant's `index`-th item (from 0) of the group pair shows the first
+    group's sample as A. Blocks of two items, one each way, in a seeded order: every
+    prefix is balanced within one."""
+    block, place = divmod(index, 2)
+    first = _coin(f"{seed}:{pair[0]}-{pair[1]}:{block}")
+    return first if place == 0 else not first
+
+
+def check_on_a(seed: int, position: int) -> bool:
+    """Whether the broken sample of the attention check at `position` is shown as A."""
+    return _coin(f"{seed}:check:{position}")
+
+
+def check_failed(choice: str, *, broken_on_a: bool) -> bool:
+    """An attention pair is failed by any choice but the regular sample."""
+    return choice != ("b" if broken_on_a else "a")
+
+
 def screened_out(study, failures: int) -> bool:
     """Whether `failures` failed attention checks end the participant's work. A limit of 0
     means no screen-out."""
@@ -186,15 +250,19 @@ def next_step(
     failures: int,
     with_room: Collection[int],
     check_left: bool,
+    sequence: Sequence | None = None,
 ) -> Step:
     """What the participant gets next, given their regular items' groups so far (`served`),
     how many items they have had, how many checks they failed, which groups still have a
-    sample with a free slot for them and whether a check they have not seen is left."""
+    sample with a free slot for them and whether a check they have not seen is left.
+    `sequence` is the participant's drawn order (`group_order`, its pairs as tuples for a
+    pairwise study)."""
     if finished(study, items_done=items_done, failures=failures):
         return DONE
     if check_left and items_done + 1 in attention_positions(participant, study):
         return CHECK
-    group = next_group(participant.group_order, served, with_room)
+    order = participant.group_order if sequence is None else sequence
+    group = next_group(order, served, with_room)
     return DONE if group is None else Step(Kind.REGULAR, group)
 
 

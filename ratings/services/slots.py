@@ -4,10 +4,11 @@ from collections import Counter
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ratings.models import Assignment
+from ratings.services.pairs import pair_room
 from studies.models import Sample, Study
 
 
@@ -22,7 +23,8 @@ def leases_release(*, now: datetime | None = None) -> int:
     expired = Assignment.objects.filter(
         submitted_at__isnull=True, holds_slot=True, lease_expires_at__lte=now
     )
-    sample_ids = list(expired.order_by().values_list("sample_id", flat=True).distinct()[:500])
+    shown = list(expired.order_by().values_list("sample_id", "sample_b_id").distinct()[:500])
+    sample_ids = {pk for pair in shown for pk in pair if pk}
     if not sample_ids:
         return 0
     with transaction.atomic():
@@ -31,10 +33,12 @@ def leases_release(*, now: datetime | None = None) -> int:
         found = list(
             expired.select_for_update(skip_locked=True)
             .filter(sample_id__in=locked)
-            .values_list("pk", "sample_id")
+            .filter(Q(sample_b__isnull=True) | Q(sample_b_id__in=locked))
+            .values_list("pk", "sample_id", "sample_b_id")
         )
-        Assignment.objects.filter(pk__in=[pk for pk, _ in found]).update(holds_slot=False)
-        for sample_id, count in Counter(sample_id for _, sample_id in found).items():
+        Assignment.objects.filter(pk__in=[pk for pk, *_ in found]).update(holds_slot=False)
+        given = Counter(pk for _, *pair in found for pk in pair if pk)
+        for sample_id, count in given.items():
             Sample.objects.filter(pk=sample_id).update(load=F("load") - count)
     return len(found)
 
@@ -44,12 +48,16 @@ def sample_loads_recount(*, study: Study | None = None) -> None:
     samples = Sample.objects.all() if study is None else Sample.objects.filter(study=study)
     with transaction.atomic():
         loads = dict(samples.select_for_update().values_list("pk", "load"))
-        held = dict(
-            Assignment.objects.filter(sample_id__in=list(loads), holds_slot=True)
-            .values_list("sample_id")
-            .annotate(n=Count("id"))
-            .values_list("sample_id", "n")
-        )
+        held = Counter()
+        for side in ("sample_id", "sample_b_id"):
+            held.update(
+                dict(
+                    Assignment.objects.filter(**{f"{side}__in": list(loads)}, holds_slot=True)
+                    .values_list(side)
+                    .annotate(n=Count("id"))
+                    .values_list(side, "n")
+                )
+            )
         for pk, load in loads.items():
             if load != held.get(pk, 0):
                 Sample.objects.filter(pk=pk).update(load=held.get(pk, 0))
@@ -62,7 +70,14 @@ def regular_with_room(study: Study):
 
 
 def study_has_room(*, study: Study, now: datetime | None = None) -> bool:
-    """Whether any regular sample still has a free slot (expired leases given back)."""
-    if regular_with_room(study).exists():
+    """Whether any regular sample (any pair of samples, in a pairwise study) still has a
+    free slot (expired leases given back)."""
+    if _room_left(study):
         return True
-    return leases_release(now=now) > 0 and regular_with_room(study).exists()
+    return leases_release(now=now) > 0 and _room_left(study)
+
+
+def _room_left(study: Study) -> bool:
+    if study.protocol == Study.Protocol.PAIRWISE:
+        return bool(pair_room(study, [])[0])
+    return regular_with_room(study).exists()
