@@ -11,6 +11,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 from django.utils.safestring import SafeString, mark_safe
 
 from ratings.models import Assignment, Participant
@@ -67,11 +68,6 @@ def rater_item(
             {"value": value, "label": label, "checked": values.get("guess") == value}
             for value, label in (study.guess_labels or {}).items()
         ]
-    brief = sample.brief if sample.brief_id and sample.brief.show_to_raters else None
-    total = items_for(study)
-    media_url = ""
-    if sample.kind != Sample.Kind.TEXT:
-        media_url = reverse("ratings:item_media", args=[study.slug, assignment.token])
     choices = {
         "criteria": criteria,
         "anchors": [(value, anchor) for value, anchor in points if anchor],
@@ -79,17 +75,73 @@ def rater_item(
         "guess_error": errors.get("guess", ""),
     }
     return {
+        **_item_context(assignment, study),
+        **_shown(sample, study, assignment.token),
+        "choices_html": choices_html(choices),
+        "digit_keys": study.scale_min == 1 and study.scale_max == 10 and study.scale_step == 1,
+    }
+
+
+def _item_context(assignment: Assignment, study: Study) -> dict:
+    """What every item's page shows around its sample(s): the brief and the progress."""
+    sample = assignment.sample
+    brief = sample.brief if sample.brief_id and sample.brief.show_to_raters else None
+    total = items_for(study)
+    return {
         "study": study,
         "item": assignment.token,
+        "brief_title": brief.title if brief else "",
+        "brief_html": render_markdown(brief.text) if brief else "",
+        "position": min(assignment.position, total),
+        "total": total,
+    }
+
+
+def _shown(sample: Sample, study: Study, token: str, side: str = "") -> dict:
+    """One sample as the page shows it: its text, or the URL of its media (by the item's
+    token and side, never by anything of the sample's own)."""
+    media_url = ""
+    if sample.kind != Sample.Kind.TEXT:
+        args = [study.slug, token, side] if side else [study.slug, token]
+        media_url = reverse("ratings:item_media", args=args)
+    return {
         "kind": sample.kind,
         "text_html": render_markdown(sample.text) if sample.kind == Sample.Kind.TEXT else "",
         "media_url": media_url,
-        "brief_title": brief.title if brief else "",
-        "brief_html": render_markdown(brief.text) if brief else "",
-        "choices_html": choices_html(choices),
-        "position": min(assignment.position, total),
-        "total": total,
-        "digit_keys": study.scale_min == 1 and study.scale_max == 10 and study.scale_step == 1,
+    }
+
+
+STRENGTHS = [
+    ("slightly", gettext_lazy("Slightly better")),
+    ("clearly", gettext_lazy("Clearly better")),
+    ("much", gettext_lazy("Much better")),
+]
+
+
+def rater_pair(
+    *, assignment: Assignment, study: Study, errors: dict | None = None, values=None
+) -> dict:
+    """The context of a pairwise item's page: the two samples, labelled only A and B, and
+    the choice; `errors` and `values` re-show a refused submission."""
+    errors, values = errors or {}, values or {}
+    criterion = study.criteria[0]
+    return {
+        **_item_context(assignment, study),
+        "sides": [
+            ("a", _shown(assignment.sample, study, assignment.token, "a")),
+            ("b", _shown(assignment.sample_b, study, assignment.token, "b")),
+        ],
+        "criterion": criterion.get("label") or criterion["key"],
+        "allow_ties": study.allow_ties,
+        "chosen": values.get("choice", ""),
+        "choice_error": errors.get("choice", ""),
+        "strengths": [
+            {"value": value, "label": label, "checked": values.get("strength") == value}
+            for value, label in STRENGTHS
+        ]
+        if study.ask_strength
+        else [],
+        "strength_error": errors.get("strength", ""),
     }
 
 

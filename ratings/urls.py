@@ -8,4 +8,5 @@ urlpatterns = [
     path("<slug:slug>/rate/", views.rate, name="rate"),
     path("<slug:slug>/done/", views.done, name="done"),
     path("<slug:slug>/media/<str:item>/", views.item_media, name="item_media"),
+    path("<slug:slug>/media/<str:item>/<str:side>/", views.item_media, name="item_media"),
 ]

@@ -128,6 +128,11 @@ def welcome(request, slug: str):
 
 
 def _rate_page(request, study, participant, assignment, *, errors=None, values=None, status=200):
+    if assignment.sample_b_id:
+        context = selectors.rater_pair(
+            assignment=assignment, study=study, errors=errors, values=values
+        )
+        return render(request, "ratings/compare.html", context, status=status)
     context = selectors.rater_item(assignment=assignment, study=study, errors=errors, values=values)
     return render(request, "ratings/rate.html", context, status=status)
 
@@ -147,7 +152,10 @@ def _next_page(request, study, participant, assignment):
 
 
 def _scores(request, study: Study) -> dict[str, str]:
-    """The posted score of each of the study's criteria, as sent."""
+    """The posted score of each of the study's criteria (a pairwise study: the choice and
+    its strength), as sent."""
+    if study.protocol == Study.Protocol.PAIRWISE:
+        return {key: request.POST.get(key, "") for key in ("choice", "strength")}
     return {c["key"]: request.POST.get(c["key"], "") for c in study.criteria}
 
 
@@ -177,7 +185,7 @@ def rate(request, slug: str):
             context = {"study": study, "message": str(refused)}
             return render(request, "ratings/refused.html", context, status=409)
         except services.RatingInvalid as invalid:
-            assignment = participant.assignments.select_related("sample__brief").get(
+            assignment = participant.assignments.select_related("sample__brief", "sample_b").get(
                 token=request.POST.get("item")
             )
             return _rate_page(
@@ -225,19 +233,29 @@ def done(request, slug: str):
 
 @never_cache
 @require_GET
-def item_media(request, slug: str, item: str):
-    """An item's image or audio, for the participant who holds the item and nobody else.
-    No file name, no validators, nothing cached: the same headers for every group."""
+def item_media(request, slug: str, item: str, side: str = ""):
+    """An item's image or audio (a pair's: its `a` or `b` side), for the participant who
+    holds the item and nobody else. No file name, no validators, nothing cached: the same
+    headers for every group."""
     study = _study(slug)  # its 404 page in the study's language
     participant = _participant(request, study)
     if participant is None:
         raise Http404
-    assignment = participant.assignments.select_related("sample").filter(token=item).first()
-    if assignment is None or not assignment.sample.media:
+    assignment = (
+        participant.assignments.select_related("sample", "sample_b").filter(token=item).first()
+    )
+    if (
+        assignment is None
+        or side not in ("", "a", "b")
+        or bool(side) != bool(assignment.sample_b_id)
+    ):
         raise Http404
-    with assignment.sample.media.open("rb") as media:
+    sample = assignment.sample_b if side == "b" else assignment.sample
+    if not sample.media:
+        raise Http404
+    with sample.media.open("rb") as media:
         data = media.read()
-    response = HttpResponse(data, content_type=assignment.sample.media_type)
+    response = HttpResponse(data, content_type=sample.media_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
