@@ -13,7 +13,8 @@ from studies.importing import samples_import
 from tests.ratings.raters import ITEM, PROGRESS, Rater, open_study
 
 PIECE = re.compile(
-    r'<article class="sample" aria-labelledby="piece-(a|b)">\s*<h2[^>]*>([^<]+)</h2>\s*<p>([^<]+)</p>'
+    r'<article class="sample" aria-labelledby="piece-(a|b)">\s*'
+    r"<h2[^>]*>([^<]+)</h2>\s*<p>([^<]+)</p>"
 )
 
 

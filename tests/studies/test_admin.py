@@ -166,6 +166,7 @@ def study_add_form(**fields) -> dict:
         "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
         "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
         "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
+        "protocol": "rating",
         "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
         "starts_per_address_hour": 20, "leases_per_address": 10, "first_lease_minutes": 5,
         "groups-TOTAL_FORMS": 0, "groups-INITIAL_FORMS": 0,
@@ -177,12 +178,14 @@ def study_add_form(**fields) -> dict:
 def test_a_researcher_creates_a_study_in_the_admin_and_owns_it(logged_in, researcher):
     form = study_add_form(
         **{"groups-TOTAL_FORMS": 2, "groups-0-key": "human", "groups-0-label": "Human",
-           "groups-1-key": "ai", "groups-1-label": "AI"}
+           "groups-1-key": "ai", "groups-1-label": "AI", "protocol": "pairwise",
+           "allow_ties": "on"}
     )  # fmt: skip
     response = logged_in.post(reverse("admin:studies_study_add"), form)
     assert response.status_code == 302, response.content.decode()[:3000]
     study = Study.objects.get(slug="new-study")
     assert study.owner == researcher and study.status == "draft"
+    assert (study.protocol, study.allow_ties, study.ask_strength) == ("pairwise", True, False)
     assert study.rater_language == "de"
     assert sorted(study.groups.values_list("key", flat=True)) == ["ai", "human"]
 
