@@ -213,6 +213,19 @@ ratings_csv_response = OpenApiExample(
     media_type="text/csv",
 )
 
+comparisons_csv_response = OpenApiExample(
+    "The comparisons CSV (a pairwise study)",
+    value=(
+        "comparison,study,participant,brief,sample_a,sample_b,group_a,group_b,criterion,"
+        "choice,strength,seconds,created_at\n"
+        "311,seed-claim-pairwise,p3XvQk2Lr9sT0uVwXyZaBc,lighthouse,q0Zk3m8yW1b2c3d4e5f6gA,"
+        "Hn4kR8sT2vW6xY0zA3bC5d,human,collaboration,quality,b,,34.12,"
+        "2026-11-28T10:31:07.123456+00:00\n"
+    ),
+    response_only=True,
+    media_type="text/csv",
+)
+
 RUN = {
     "id": 7,
     "url": "http://127.0.0.1:8000/api/analyses/7/",

@@ -5,9 +5,10 @@ from datetime import UTC, timedelta
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from analysis.models import AnalysisRun
-from ratings.models import Rating
+from ratings.models import Comparison, Rating
 from studies.models import Sample, Study
 
 MAX_OFFSET = timedelta(hours=16)
@@ -75,6 +76,28 @@ class RatingFilter(django_filters.FilterSet):
     class Meta:
         model = Rating
         fields = ["group", "participant", "criterion", "created_after", "created_before"]
+
+
+class ComparisonFilter(django_filters.FilterSet):
+    """The ratings' filters for a pairwise study's comparisons: `group` matches either
+    sample of the pair."""
+
+    group = django_filters.CharFilter(
+        method="group_filter", max_length=40, help_text="A group key (of either sample)."
+    )
+    participant = RatingFilter.base_filters["participant"]
+    criterion = django_filters.CharFilter(max_length=40)
+    created_after = RatingFilter.base_filters["created_after"]
+    created_before = RatingFilter.base_filters["created_before"]
+
+    class Meta:
+        model = Comparison
+        fields = ["group", "participant", "criterion", "created_after", "created_before"]
+
+    def group_filter(self, queryset, name, value):
+        return queryset.filter(
+            Q(assignment__sample__group__key=value) | Q(assignment__sample_b__group__key=value)
+        )
 
 
 class AnalysisRunFilter(django_filters.FilterSet):

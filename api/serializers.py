@@ -2,7 +2,7 @@
 (keys, scale, frozen design, imports) stay in the services, which the views call."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from analysis.models import JobStatus
@@ -340,6 +340,42 @@ class RatingRowSerializer(serializers.Serializer):
     attention_expected_max = serializers.FloatField(
         required=False, allow_null=True, help_text="With include_attention_checks only."
     )
+
+
+class ComparisonRowSerializer(serializers.Serializer):
+    """One comparison of a pairwise study, with the columns of the comparisons CSV."""
+
+    comparison = serializers.IntegerField()
+    study = serializers.CharField()
+    participant = serializers.CharField(help_text="A pseudonym, never an external id.")
+    brief = serializers.CharField(allow_null=True)
+    sample_a = serializers.CharField(help_text="The token of the sample shown as A.")
+    sample_b = serializers.CharField(help_text="The token of the sample shown as B.")
+    group_a = serializers.CharField()
+    group_b = serializers.CharField()
+    criterion = serializers.CharField()
+    choice = serializers.ChoiceField(choices=["a", "b", "tie"])
+    strength = serializers.ChoiceField(
+        choices=["slightly", "clearly", "much"],
+        allow_null=True,
+        help_text="Null when the study does not ask for it (and for a tie).",
+    )
+    seconds = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+    attention_expected = serializers.ChoiceField(
+        choices=["a", "b"],
+        required=False,
+        allow_null=True,
+        help_text="With include_attention_checks only: an attention pair's expected choice.",
+    )
+
+
+ExportRowSerializer = PolymorphicProxySerializer(
+    component_name="ExportRow",
+    serializers=[RatingRowSerializer, ComparisonRowSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
 
 
 class AnalysisStartSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import views, views_data
+from api import exports, views, views_data
 
 app_name = "api"
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("studies/<slug:slug>/close/", views.StudyClose.as_view(), name="study-close"),
     path("studies/<slug:slug>/plan/", views.StudyPlan.as_view(), name="study-plan"),
     path("studies/<slug:slug>/samples/", views_data.SampleList.as_view(), name="sample-list"),
-    path("studies/<slug:slug>/ratings/", views_data.RatingExport.as_view(), name="rating-export"),
+    path("studies/<slug:slug>/ratings/", exports.RatingExport.as_view(), name="rating-export"),
     path("studies/<slug:slug>/analyses/", views_data.AnalysisList.as_view(), name="analysis-list"),
     path("analyses/<int:run_id>/", views_data.AnalysisDetail.as_view(), name="analysis-detail"),
     path("plans/<int:job_id>/", views.PlanDetail.as_view(), name="plan-detail"),

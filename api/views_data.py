@@ -1,10 +1,9 @@
 """The API's data endpoints: a study's samples (add, upload, list), its ratings export,
 and its analyses (start, list, read, plots). The study endpoints are in `api.views`."""
 
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,14 +14,11 @@ from analysis.selectors import analysis_run_list_visible
 from analysis.views import plot_response
 from api import examples, serializers
 from api.errors import validation_error
-from api.filters import AnalysisRunFilter, RatingFilter, SampleFilter
-from api.pagination import RatingCursorPagination
+from api.filters import AnalysisRunFilter, SampleFilter
 from api.parsers import JSONParser, MultiPartParser
-from api.renderers import CSVRenderer, PNGRenderer
+from api.renderers import PNGRenderer
 from api.services import api_sample_upload, api_samples_add
 from api.views import ApiView
-from ratings.export import ratings_csv_chunks, ratings_export_queryset, ratings_json_rows
-from ratings.models import Rating
 from studies.models import Sample
 
 
@@ -90,64 +86,6 @@ class SampleList(ApiView):
         else:
             report = api_samples_add(study=study, data=request.data)
         return Response(report, status=status.HTTP_201_CREATED)
-
-
-EXPORT_PARAMETERS = [
-    OpenApiParameter(
-        "include_attention_checks",
-        OpenApiTypes.BOOL,
-        description="Also attention checks' ratings, with two more columns "
-        "(attention_expected_min, attention_expected_max).",
-    ),
-]
-
-
-class RatingExport(ApiView):
-    """The study's ratings in the export format of DESIGN §5: `?format=csv` streams the
-    whole CSV (filters apply); JSON comes in pages of rows with the CSV's columns."""
-
-    serializer_class = serializers.RatingRowSerializer
-    renderer_classes = [JSONRenderer, CSVRenderer]
-    filterset_class = RatingFilter
-    pagination_class = RatingCursorPagination
-
-    def get_queryset(self):
-        return Rating.objects.none()  # the schema's model; the view uses the export's
-
-    @extend_schema(
-        operation_id="ratings_export",
-        parameters=EXPORT_PARAMETERS,
-        responses={
-            (200, "application/json"): serializers.RatingRowSerializer(many=True),
-            (200, "text/csv"): OpenApiTypes.STR,
-        },
-        examples=[examples.ratings_json_response, examples.ratings_csv_response],
-    )
-    def get(self, request, slug: str):
-        study = self.get_study()
-        options = serializers.ExportOptionsSerializer(data=request.query_params)
-        options.is_valid(raise_exception=True)
-        checks = options.validated_data["include_attention_checks"]
-        ratings = self.filter_queryset(
-            ratings_export_queryset(study=study, include_attention_checks=checks)
-        )
-        if request.accepted_renderer.format == "csv":
-            chunks = ratings_csv_chunks(
-                study=study, ratings=ratings, include_attention_checks=checks
-            )
-            response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{study.slug}-ratings.csv"'
-            response["Cache-Control"] = "private, no-store"
-            return response
-        page = self.paginate_queryset(ratings.only("id"))
-        rows = []
-        if page:
-            rows = ratings_json_rows(
-                study=study,
-                ratings=ratings.filter(pk__in=[rating.pk for rating in page]),
-                include_attention_checks=checks,
-            )
-        return self.get_paginated_response(list(rows))
 
 
 class AnalysisList(ApiView):

@@ -100,14 +100,14 @@ def fetch_chunks(queryset: QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[l
             yield rows
 
 
-def _number(value: float | None):
+def export_number(value: float | None):
     if value is None:
         return ""
     value = float(value)
     return int(value) if value.is_integer() else value
 
 
-def _csv_field(value) -> str:
+def csv_field(value) -> str:
     """One CSV field, quoted only when it must be: as `csv.writer`'s default dialect
     quotes (a comma, a quote, a line break), and also when spaces surround it, so a reader
     that strips unquoted fields still reads them."""
@@ -131,8 +131,8 @@ class _Lookups:
                 token,
                 brief or "",
                 group,
-                _number(low) if check else "",
-                _number(high) if check else "",
+                export_number(low) if check else "",
+                export_number(high) if check else "",
             )
             for pk, token, brief, group, check, low, high in Sample.objects.filter(
                 study=study
@@ -150,7 +150,7 @@ class _Lookups:
 
 def _raw_chunks(ratings: QuerySet[Rating]) -> Iterator[list[tuple]]:
     # created_at as the database's own text: parsing a datetime per row and formatting it
-    # again would cost more than the rest of the row (see `_iso_text`).
+    # again would cost more than the rest of the row (see `iso_text`).
     return fetch_chunks(
         ratings.annotate(created_text=Cast("created_at", CharField())).values_list(
             "id",
@@ -166,7 +166,7 @@ def _raw_chunks(ratings: QuerySet[Rating]) -> Iterator[list[tuple]]:
     )
 
 
-def _iso_text(text: str) -> str:
+def iso_text(text: str) -> str:
     """ISO 8601 from a UTC timestamp cast to text: SQLite's "2026-11-28 10:00:00.123456"
     (naive, UTC), PostgreSQL's "2026-11-28 10:00:00.123456+00" (the connection is in UTC)."""
     text = text.replace(" ", "T", 1)
@@ -199,10 +199,10 @@ def ratings_export_rows(
                 brief,
                 group,
                 criterion,
-                _number(score),
+                export_number(score),
                 guess,
-                _number(seconds),
-                _iso_text(created),
+                export_number(seconds),
+                iso_text(created),
             )
             yield (*row, low, high) if include_attention_checks else row
 
@@ -215,7 +215,7 @@ def ratings_csv_lines(
 
     The same rows as `ratings_export_rows`, written without a tuple per row: the text of
     every participant, sample (token, brief, group, and range) and key is quoted once
-    (`_csv_field`) and reused over the millions of rows that repeat it."""
+    (`csv_field`) and reused over the millions of rows that repeat it."""
     if ratings is None:
         ratings = ratings_export_queryset(
             study=study, include_attention_checks=include_attention_checks
@@ -223,11 +223,11 @@ def ratings_csv_lines(
     header = HEADER + ATTENTION_HEADER if include_attention_checks else HEADER
     yield ",".join(header) + "\n"
     known = _Lookups(study)
-    slug = _csv_field(known.slug)
-    pseudonyms = {pk: _csv_field(name) for pk, name in known.pseudonyms.items()}
+    slug = csv_field(known.slug)
+    pseudonyms = {pk: csv_field(name) for pk, name in known.pseudonyms.items()}
     samples = {
         pk: (
-            f"{_csv_field(token)},{_csv_field(brief)},{_csv_field(group)}",
+            f"{csv_field(token)},{csv_field(brief)},{csv_field(group)}",
             f",{low},{high}" if include_attention_checks else "",
         )
         for pk, (token, brief, group, low, high) in known.samples.items()
@@ -237,17 +237,15 @@ def ratings_csv_lines(
     for chunk in _raw_chunks(ratings):
         for rating, participant, sample, criterion, score, guess, seconds, created in chunk:
             sample_text, check_text = samples[sample]
-            criterion_text = keys.get(criterion) or keys.setdefault(
-                criterion, _csv_field(criterion)
-            )
+            criterion_text = keys.get(criterion) or keys.setdefault(criterion, csv_field(criterion))
             guess_text = keys.get(guess) if guess else ""
             if guess_text is None:
-                guess_text = keys.setdefault(guess, _csv_field(guess))
+                guess_text = keys.setdefault(guess, csv_field(guess))
             score_text = scores.get(score)
             if score_text is None:
-                score_text = scores.setdefault(score, str(_number(score)))
+                score_text = scores.setdefault(score, str(export_number(score)))
             seconds_text = int(seconds) if seconds.is_integer() else seconds
-            created_text = _iso_text(created)
+            created_text = iso_text(created)
             yield (
                 f"{rating},{slug},{pseudonyms[participant]},{sample_text},{criterion_text},"
                 f"{score_text},{guess_text},{seconds_text},{created_text}{check_text}\n"
@@ -292,9 +290,16 @@ def ratings_csv_chunks(
     lines = ratings_csv_lines(
         study=study, ratings=ratings, include_attention_checks=include_attention_checks
     )
+    yield from csv_stream(lines, using=ratings.db, size=size)
+
+
+def csv_stream(lines: Iterator[str], *, using: str, size: int = STREAM_CHUNK_BYTES):
+    """CSV lines read from a server-side cursor (`fetch_chunks`) as chunks of bytes, in a
+    transaction: see `ratings_csv_chunks`, and the comparisons export, which streams the
+    same way."""
     # `closing`: a stream left early closes its cursor before the transaction ends.
-    with transaction.atomic(using=ratings.db), closing(lines):
-        connection = connections[ratings.db]
+    with transaction.atomic(using=using), closing(lines):
+        connection = connections[using]
         if connection.vendor == "postgresql":
             # Every row is read, so plan for the whole result (hash joins, one sort), not
             # for the first tenth as for any cursor (nested loops over the indexes): about

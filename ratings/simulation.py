@@ -5,6 +5,11 @@ of its own, and every score adds noise and is rounded to the scale: the structur
 analysis's mixed model expects from real raters. A few raters are careless (they score at
 random, attention checks included) and a few are speeders (seconds per item).
 
+In a pairwise study each rater compares the two samples of a pair: the one whose group
+mean plus quality plus noise (and `position_bias` points for A) is higher wins; a
+difference under `tie_margin` is a tie when the study allows ties, and the strength, when
+asked, grows with the difference. A careless rater chooses at random.
+
 What each rater is given is not simulated: they consent, get their items and submit their
 scores through the same services a live rater's requests call (`ratings.services`), with
 a fake clock that advances by the simulated reading time. So the assignment rule, the
@@ -27,6 +32,7 @@ from studies.models import Sample, Study
 # arrives a day before the simulation runs, so no time in the study lies in the future.
 ARRIVAL_GAP = timedelta(minutes=7)
 READING_INSTRUCTIONS = timedelta(seconds=60)
+STRENGTHS = ("slightly", "clearly", "much")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class RaterModel:
     noise_sd: float = 1.1
     careless_share: float = 0.08
     speeder_share: float = 0.05
+    position_bias: float = 0.0
+    tie_margin: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -96,23 +104,54 @@ class _Simulation:
         noise = self.rng.normal(0, self.model.noise_sd)
         return self.on_scale(true + rater.leniency + self.quality[sample.pk] + noise)
 
+    def worth(self, rater: _Rater, sample: Sample) -> float:
+        """How good a regular sample seems to an attentive rater at this moment."""
+        true = self.model.group_means.get(sample.group.key, 6.0)
+        return true + self.quality[sample.pk] + self.rng.normal(0, self.model.noise_sd)
+
+    def choose(self, rater: _Rater, first: Sample, second: Sample) -> dict[str, str]:
+        """A pair's answer: careless at random; attentive, the regular sample of an
+        attention pair, or the one that seems better (ties and strength as above)."""
+        study, rng = self.study, self.rng
+        if rater.careless:
+            options = ["a", "b", "tie"] if study.allow_ties else ["a", "b"]
+            choice = options[int(rng.integers(len(options)))]
+            return {"choice": choice, "strength": STRENGTHS[int(rng.integers(3))]}
+        if first.is_attention_check or second.is_attention_check:
+            return {"choice": "b" if first.is_attention_check else "a", "strength": "much"}
+        difference = self.worth(rater, first) - self.worth(rater, second)
+        difference += self.model.position_bias
+        if study.allow_ties and abs(difference) < self.model.tie_margin:
+            return {"choice": "tie", "strength": ""}
+        size = abs(difference)
+        strength = STRENGTHS[0 if size < 1 else 1 if size < 2.5 else 2]
+        return {"choice": "a" if difference > 0 else "b", "strength": strength}
+
+    def answer(self, rater: _Rater, assignment) -> dict[str, str]:
+        """The values a rater posts for an item: scores, or a pair's choice."""
+        sample = self.samples[assignment.sample_id]
+        if assignment.sample_b_id:
+            return self.choose(rater, sample, self.samples[assignment.sample_b_id])
+        return {key: f"{self.score(rater, sample):g}" for key in self.criteria}
+
     def rate(self, participant: Participant, rater: _Rater, clock: datetime) -> int:
         """Drive one participant through the services of the rating page, its GET and then
-        its POSTs, until the service says they are done; return the ratings stored."""
+        its POSTs, until the service says they are done; return the ratings (a pairwise
+        study: the comparisons) stored."""
         study, rng = self.study, self.rng
         stored = 0
         assignment = services.assignment_next(participant=participant, study=study, now=clock)
         while assignment is not None:
-            sample = self.samples[assignment.sample_id]
             seconds = rng.uniform(1.5, 4) if rater.speeder else rng.lognormal(np.log(22), 0.5)
-            values = {key: f"{self.score(rater, sample):g}" for key in self.criteria}
+            values = self.answer(rater, assignment)
+            counted = 1 if assignment.sample_b_id else len(values)
             guess = self.labels[int(rng.integers(len(self.labels)))] if self.labels else ""
             clock += timedelta(seconds=float(seconds))
             submitted, assignment = services.rating_submit_and_next(
                 participant=participant, item=assignment.token, values=values, guess=guess,
                 study=study, now=clock,
             )  # fmt: skip
-            stored += 0 if submitted.repeated else len(values)
+            stored += 0 if submitted.repeated else counted
         return stored
 
 

@@ -2,6 +2,12 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ratings.comparisons_export import (
+    COMPARISONS_HEADER,
+    comparisons_csv_chunks,
+    comparisons_export_queryset,
+    comparisons_json_rows,
+)
 from ratings.export import ratings_csv_chunks, ratings_export_queryset, ratings_json_rows
 from studies.models import Study
 
@@ -10,7 +16,9 @@ class Command(BaseCommand):
     help = (
         "Export a study's ratings: one row per rating with the columns rating, study, "
         "participant (pseudonym), sample (token), brief, group, criterion, score, guess, "
-        "seconds, created_at. Attention checks are left out unless --attention-checks."
+        "seconds, created_at. A pairwise study's comparisons instead: one row per "
+        f"comparison with the columns {', '.join(COMPARISONS_HEADER)}. Attention checks "
+        "are left out unless --attention-checks."
     )
 
     def add_arguments(self, parser):
@@ -33,30 +41,54 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"no study '{study}'")
         checks = options["attention_checks"]
-        ratings = ratings_export_queryset(
-            study=found,
-            criterion=options["criterion"],
-            groups=options["groups"],
-            include_attention_checks=checks,
-        )
-        if options["format"] == "csv":
-            chunks = (
-                chunk.decode()  # whole lines: no character is split
-                for chunk in ratings_csv_chunks(
-                    study=found, ratings=ratings, include_attention_checks=checks
-                )
-            )
+        if found.protocol == Study.Protocol.PAIRWISE:
+            chunks = _comparisons(found, checks, options)
+            what = "comparisons"
         else:
-            chunks = _json_array(
-                ratings_json_rows(study=found, ratings=ratings, include_attention_checks=checks)
-            )
+            chunks = _ratings(found, checks, options)
+            what = "ratings"
         if output:
             with open(output, "w", encoding="utf-8", newline="") as target:
                 lines = _write(chunks, target.write)
             rows = lines - 1 if options["format"] == "csv" else lines - 2
-            self.stderr.write(f"{rows} ratings of {found.slug} written to {output}")
+            self.stderr.write(f"{rows} {what} of {found.slug} written to {output}")
         else:
             _write(chunks, lambda chunk: self.stdout.write(chunk, ending=""))
+
+
+def _comparisons(study, checks: bool, options):
+    if options["criterion"] or options["groups"]:
+        raise CommandError("--criterion and --group filter ratings; a pairwise study has none")
+    comparisons = comparisons_export_queryset(study=study, include_attention_checks=checks)
+    if options["format"] == "csv":
+        return (
+            chunk.decode()
+            for chunk in comparisons_csv_chunks(
+                study=study, comparisons=comparisons, include_attention_checks=checks
+            )
+        )
+    return _json_array(
+        comparisons_json_rows(study=study, comparisons=comparisons, include_attention_checks=checks)
+    )
+
+
+def _ratings(study, checks: bool, options):
+    ratings = ratings_export_queryset(
+        study=study,
+        criterion=options["criterion"],
+        groups=options["groups"],
+        include_attention_checks=checks,
+    )
+    if options["format"] == "csv":
+        return (
+            chunk.decode()  # whole lines: no character is split
+            for chunk in ratings_csv_chunks(
+                study=study, ratings=ratings, include_attention_checks=checks
+            )
+        )
+    return _json_array(
+        ratings_json_rows(study=study, ratings=ratings, include_attention_checks=checks)
+    )
 
 
 def _write(chunks, write) -> int:
