@@ -16,6 +16,7 @@ from studies.models import Study
 
 SEED_SLUG = "seed-claim"
 SIMULATED_SLUG = "seed-claim-simulated"
+PAIRWISE_SLUG = "seed-claim-pairwise"
 DRAFT_SLUG = "my-study"
 CLAIM_SOURCE = (
     "Seed article: 'human-AI collaboration scores 8.5/10, human-only 6.5/10, AI-only 4.5/10'"
@@ -122,7 +123,14 @@ def demo_build(*, owner, raters: int, seed: int) -> list[str]:
             claims=[{**claim, "source": CLAIM_SOURCE} for claim in DIFFERENCES],
         )
         said.append(f"{DRAFT_SLUG}: created as a draft with no samples, to import into")
+    said += _demo_simulated(owner=owner, raters=raters, seed=seed)
+    said.append(_demo_pairwise(owner=owner, raters=raters, seed=seed))
+    return said
+
+
+def _demo_simulated(*, owner, raters: int, seed: int) -> list[str]:
     existing = Study.objects.filter(slug=SIMULATED_SLUG).first()
+    said = []
     if existing is not None:
         said.append(f"{SIMULATED_SLUG}: exists, left as it is")
         if not existing.analysis_runs.exists():
@@ -145,6 +153,29 @@ def demo_build(*, owner, raters: int, seed: int) -> list[str]:
     )
     said.append(_demo_analyze(study=study, owner=owner))
     return said
+
+
+def _demo_pairwise(*, owner, raters: int, seed: int) -> str:
+    """The seed study as a pairwise study ("which of these two is better?"), closed with
+    simulated raters who compare pairs through the same services."""
+    if Study.objects.filter(slug=PAIRWISE_SLUG).exists():
+        return f"{PAIRWISE_SLUG}: exists, left as it is"
+    regular = sum(len(brief["samples"]) for brief in BRIEFS)
+    per_rater = SIMULATED_SAMPLES_PER_RATER
+    # Each pair shows two samples, and each shown sample takes one of its slots.
+    target = max(1, math.ceil(2 * raters * (per_rater - 2) / regular))
+    study = _build_study(
+        owner=owner,
+        slug=PAIRWISE_SLUG,
+        title="Which writes better? (pairwise, simulated raters)",
+        ratings_per_sample=target,
+        samples_per_rater=per_rater,
+        protocol=Study.Protocol.PAIRWISE,
+        allow_ties=True,
+    )
+    count = study_simulate_raters(study=study, raters=raters, seed=seed + 1, model=SIMULATED_TRUTH)
+    services.study_close(study=study)
+    return f"{PAIRWISE_SLUG}: created with {raters} simulated raters, {count} comparisons, closed"
 
 
 def _demo_analyze(*, study: Study, owner) -> str:

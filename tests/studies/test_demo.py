@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from ratings.models import Assignment, Participant, Rating
+from ratings.models import Assignment, Comparison, Participant, Rating
 from studies import services
 from studies.models import Brief, Claim, Sample, Study
 
@@ -110,3 +110,34 @@ def test_running_demo_twice_creates_nothing_twice(capsys):
     call_command("demo", raters=10, seed=3)
     assert counts() == first
     assert "seed-claim-simulated: exists, left as it is" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_has_a_pairwise_twin_with_simulated_comparisons(capsys):
+    call_command("demo", raters=24, seed=5)
+    assert "seed-claim-pairwise: created with 24 simulated raters" in capsys.readouterr().out
+    study = Study.objects.get(slug="seed-claim-pairwise")
+    assert (study.status, study.protocol, study.allow_ties) == ("closed", "pairwise", True)
+    assert services.study_verify_preregistration(study=study)
+    comparisons = Comparison.objects.filter(assignment__participant__study=study)
+    regular = comparisons.filter(
+        assignment__sample__is_attention_check=False,
+        assignment__sample_b__is_attention_check=False,
+    )
+    assert regular.count() > 300
+    assert set(comparisons.values_list("choice", flat=True)) == {"a", "b", "tie"}
+    for comparison in regular.select_related("assignment__sample", "assignment__sample_b"):
+        a, b = comparison.assignment.sample, comparison.assignment.sample_b
+        assert a.brief_id == b.brief_id and a.group_id != b.group_id
+    # The simulated truth orders the groups: collaboration > human > ai, and the wins say so.
+    wins = Counter()
+    for choice, group_a, group_b in regular.values_list(
+        "choice", "assignment__sample__group__key", "assignment__sample_b__group__key"
+    ):
+        if choice != "tie":
+            wins[group_a if choice == "a" else group_b] += 1
+    assert wins["collaboration"] > wins["ai"] and wins["human"] > wins["ai"]
+    completed = Participant.objects.filter(study=study, status="completed")
+    assert completed.count() > 15
+    for participant in completed:
+        assert participant.assignments.count() == 18

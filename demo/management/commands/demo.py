@@ -7,7 +7,8 @@ from studies.researchers import DEMO_RESEARCHER, researcher_ensure
 class Command(BaseCommand):
     help = (
         "Create the demo: 'seed-claim' open for rating, 'seed-claim-simulated' "
-        "closed with simulated raters, and 'my-study', an empty draft to import into. "
+        "closed with simulated raters, 'seed-claim-pairwise' its pairwise twin (closed, "
+        "simulated raters comparing pairs), and 'my-study', an empty draft to import into. "
         "Studies that exist are left alone."
     )
 
