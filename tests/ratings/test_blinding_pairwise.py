@@ -1,0 +1,120 @@
+"""Blinding of pairwise pages: nothing a rater observes differs by the groups of the pair
+or by their order (which group's sample is A), as `test_blinding` checks for ratings.
+
+A pairwise study with text and image pairs is run by test raters; every pair page (on GET
+and as the answer to a POST), its headers and the media of both sides are collected, and
+their skeletons must be the same for every ordered pair of groups."""
+
+import io
+import re
+import zipfile
+from collections import defaultdict
+
+import pytest
+
+from ratings.models import Assignment
+from studies import services
+from studies.importing import MediaZip, samples_import
+from tests.conftest import SEED_GROUPS
+from tests.ratings.raters import ITEM, Rater
+from tests.ratings.test_blinding import CSRF, NONCE, NONCE_VALUE, headers, photo, skeleton
+
+GROUPS = ("human", "ai", "collaboration")
+
+
+@pytest.fixture
+def study(researcher):
+    study = services.study_create(
+        owner=researcher, slug="blind-pairs", title="Which is better?", groups=SEED_GROUPS,
+        samples_per_rater=12, ratings_per_sample=50, completion_code="OK-CODE",
+        protocol="pairwise", allow_ties=True, ask_strength=True,
+    )  # fmt: skip
+    files, lines = {}, ["id,group,brief,text,file,meta_author"]
+    for brief in range(3):
+        for number, group in enumerate(GROUPS):
+            lines.append(f"t{brief}{group},{group},text-{brief},A piece ({brief}.{number}).,,Ann")
+    for brief in range(2):
+        for number, group in enumerate(GROUPS):
+            name = f"{group}-render-{brief}.png"
+            files[name] = photo((60 * number, 90, 30 * brief), size=(30 + number, 20),
+                                maker=f"{group} cam")  # fmt: skip
+            lines.append(f"i{brief}{group},{group},image-{brief},,{name},Bob")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    archive.seek(0)
+    samples_import(
+        study=study, file_name="samples.csv", data="\n".join(lines).encode(),
+        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
+    )  # fmt: skip
+    return services.study_open(study=study)
+
+
+def test_no_pairwise_response_differs_by_the_groups_of_the_pair_or_their_order(study):
+    pages = defaultdict(lambda: defaultdict(set))  # kind -> (group A, group B) -> skeletons
+    page_headers = defaultdict(lambda: defaultdict(set))
+    media_headers = defaultdict(set)
+    everything: list[str] = []
+    items: list[str] = []
+
+    def observe(response, how: str) -> str | None:
+        if response.status_code != 200:
+            return None
+        html = response.content.decode()
+        everything.append(html)
+        item = ITEM.search(html).group(1)
+        assignment = Assignment.objects.select_related("sample__group", "sample_b__group").get(
+            token=item
+        )
+        order = (assignment.sample.group.key, assignment.sample_b.group.key)
+        pages[assignment.sample.kind][order].add(skeleton(html, item))
+        page_headers[how][order].add(headers(response))
+        return item
+
+    for number in range(8):
+        rater = Rater(study.slug)
+        everything.append(rater.enter(PROLIFIC_PID=f"secret-pid-{number}").content.decode())
+        rater.consent()
+        item = observe(rater.get("rate/"), "get")
+        while item is not None:
+            items.append(item)
+            assignment = Assignment.objects.select_related("sample__group", "sample_b__group").get(
+                token=item
+            )
+            for side, sample in (("a", assignment.sample), ("b", assignment.sample_b)):
+                if sample.kind == "image":
+                    media = rater.get(f"media/{item}/{side}/")
+                    assert media.status_code == 200
+                    data = b"".join(media.streaming_content) if media.streaming else media.content
+                    assert b"cam" not in data and b"render" not in data
+                    media_headers[sample.group.key].add(headers(media))
+            choice = ("a", "b", "tie")[number % 3]
+            posted = observe(rater.submit(item, choice=choice, strength="clearly"), "post")
+            item = observe(rater.get("rate/"), "get")
+            assert item == posted
+        everything.append(rater.get("done/").content.decode())
+
+    orders = set().union(*(by_order.keys() for by_order in pages.values()))
+    assert orders == {(a, b) for a in GROUPS for b in GROUPS if a != b}
+    for kind, by_order in pages.items():
+        assert len(by_order) >= 2, kind
+        assert len(set().union(*by_order.values())) == 1, f"{kind} pair pages differ by group"
+    for how, by_order in page_headers.items():
+        assert len(by_order) == 6, how
+        assert len(set().union(*by_order.values())) == 1, f"pair headers differ ({how})"
+    assert set(media_headers) == set(GROUPS)
+    assert len(set().union(*media_headers.values())) == 1, "media headers differ by group"
+
+    visible = CSRF.sub("CSRF", "\n".join(everything))
+    visible = NONCE_VALUE.sub("'nonce-NONCE'", NONCE.sub('nonce="NONCE"', visible))
+    for item in items:
+        visible = visible.replace(item, "ITEM")
+    for secret in ("Human only", "AI only", "Human-AI collaboration", "secret-pid", "Ann",
+                   "Bob", "render", "cam", ".png"):  # fmt: skip
+        assert secret not in visible, secret
+    for word in ("human", "collaboration"):
+        assert not re.search(rf"\b{word}\b", visible, re.I), word
+    for sample in study.samples.all():
+        assert sample.token not in visible
+    assert len(items) == len(set(items)) == 8 * 12
