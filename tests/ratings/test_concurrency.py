@@ -24,7 +24,10 @@ PARTICIPANTS = 60
 ITEMS = 3
 
 
-def run_participant(slug: str, number: int, barrier: threading.Barrier, log: list, double: bool):
+def run_participant(
+    slug: str, number: int, barrier: threading.Barrier, log: list, double: bool, values=None
+):
+    values = values or {"quality": "6"}
     try:
         rater = Rater(slug)  # a client and address of its own
         rater.enter(PROLIFIC_PID=f"p{number}")
@@ -43,31 +46,32 @@ def run_participant(slug: str, number: int, barrier: threading.Barrier, log: lis
 
                 def repeat(twin=twin, item=item, statuses=statuses):
                     try:
-                        response = twin.post(f"/s/{slug}/rate/", {"item": item, "quality": "6"})
+                        response = twin.post(f"/s/{slug}/rate/", {"item": item, **values})
                         statuses.append(response.status_code)
                     finally:
                         connection.close()
 
                 other = threading.Thread(target=repeat)
                 other.start()
-                statuses.append(rater.submit(item, quality=6).status_code)
+                statuses.append(rater.submit(item, **values).status_code)
                 other.join()
                 log.append((number, item, tuple(statuses)))
             else:
-                log.append((number, item, (rater.submit(item, quality=6).status_code,)))
+                log.append((number, item, (rater.submit(item, **values).status_code,)))
     except Exception as error:  # reported by the main thread
         log.append((number, "error", repr(error)))
     finally:
         connection.close()
 
 
-def run_crowd(slug: str, raters: int) -> list:
+def run_crowd(slug: str, raters: int, values: dict | None = None) -> list:
     """`raters` participants at once, each on a thread and connection of its own, a fifth
-    of them sending every POST twice; their log: (number, item, statuses) per item."""
+    of them sending every POST twice (the posted `values`: a score of 6 unless given);
+    their log: (number, item, statuses) per item."""
     barrier = threading.Barrier(raters)
     log: list = []
     threads = [
-        threading.Thread(target=run_participant, args=(slug, n, barrier, log, n % 5 == 0))
+        threading.Thread(target=run_participant, args=(slug, n, barrier, log, n % 5 == 0, values))
         for n in range(raters)
     ]
     for thread in threads:
