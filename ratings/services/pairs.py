@@ -128,4 +128,5 @@ def check_pair_claim(participant: Participant, study: Study, items: list):
     partner = partner or regular.order_by(*order).first()
     if partner is None:
         return None
-    return _sides(check, partner, rule.check_on_a(participant.seed, len(items) + 1))
+    index = sum(1 for item in items if item.check)
+    return _sides(check, partner, rule.check_on_a(participant.seed, index))

@@ -195,9 +195,11 @@ def first_on_a(seed: int, pair: tuple[int, int], index: int) -> bool:
     return first if place == 0 else not first
 
 
-def check_on_a(seed: int, position: int) -> bool:
-    """Whether the broken sample of the attention check at `position` is shown as A."""
-    return _coin(f"{seed}:check:{position}")
+def check_on_a(seed: int, index: int) -> bool:
+    """Whether the broken sample of the participant's `index`-th attention pair (from 0) is
+    shown as A: drawn as `first_on_a` draws sides, so a participant's checks are balanced
+    within one between A and B."""
+    return first_on_a(seed, (0, 0), index)
 
 
 def check_failed(choice: str, *, broken_on_a: bool) -> bool:

@@ -321,3 +321,22 @@ def test_session_authentication_works_for_a_logged_in_researcher(researcher, dra
     client = APIClient()
     client.force_login(researcher)
     assert client.get("/api/studies/poems/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_study_is_switched_to_pairwise_and_the_protocol_freezes_at_open(api, draft_study):
+    assert api.get("/api/studies/poems/").json()["protocol"] == "rating"
+    change = {"protocol": "pairwise", "allow_ties": True, "ask_strength": True,
+              "allow_same_group_pairs": False}  # fmt: skip
+    response = api.patch("/api/studies/poems/", change, format="json")
+    assert response.status_code == 200, response.json()
+    assert {key: response.json()[key] for key in change} == change
+    unknown = api.patch("/api/studies/poems/", {"protocol": "ranking"}, format="json")
+    assert unknown.status_code == 400 and list(error_of(unknown)["fields"]) == ["protocol"]
+    add_text_samples(draft_study)
+    assert api.post("/api/studies/poems/open/").status_code == 200
+    for field, value in [("protocol", "rating"), ("allow_ties", False)]:
+        refused = api.patch("/api/studies/poems/", {field: value}, format="json")
+        assert refused.status_code == 409 and field in error_of(refused)["message"]
+    draft_study.refresh_from_db()
+    assert (draft_study.protocol, draft_study.allow_ties) == ("pairwise", True)

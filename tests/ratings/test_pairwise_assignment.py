@@ -2,9 +2,11 @@
 balanced group pairs and sides, fewest comparisons first, never the same pair twice."""
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ratings import services
 from ratings.models import Assignment, Comparison, Participant
@@ -202,3 +204,42 @@ def test_the_rule_lists_group_pairs_and_pairs_with_room():
     assert rule.check_failed("a", broken_on_a=True)
     assert rule.check_failed("tie", broken_on_a=True)
     assert not rule.check_failed("b", broken_on_a=True)
+
+
+def loads(study) -> dict[int, int]:
+    return dict(Sample.objects.filter(study=study).values_list("pk", "load"))
+
+
+def test_an_expired_pair_gives_both_slots_back_and_a_late_choice_takes_them_again(researcher):
+    study = open_study(researcher, slug="pw-lease", per_group=1, samples_per_rater=3,
+                       ratings_per_sample=1, lease_minutes=5, **PAIRWISE)  # fmt: skip
+    now = timezone.now()
+    alice = join(study)
+    held = services.assignment_next(participant=alice, now=now)
+    pair = {held.sample_id, held.sample_b_id}
+    assert {pk for pk, load in loads(study).items() if load} == pair
+    assert not services.study_has_room(study=study, now=now)  # one brief of three samples
+    later = now + timedelta(minutes=6)
+    assert services.leases_release(now=later) == 1
+    assert set(loads(study).values()) == {0}
+    services.sample_loads_recount(study=study)
+    assert set(loads(study).values()) == {0}
+    # Alice's late choice is kept and takes the two slots again.
+    result = choose(alice, held, "b")
+    assert not result.repeated
+    assert {pk for pk, load in loads(study).items() if load == 1} == pair
+    services.sample_loads_recount(study=study)
+    assert {pk for pk, load in loads(study).items() if load == 1} == pair
+
+
+def test_a_lapsed_pair_is_leased_again_to_its_participant_when_its_slots_are_free(researcher):
+    study = open_study(researcher, slug="pw-relet", per_group=2, samples_per_rater=2,
+                       ratings_per_sample=1, lease_minutes=5, **PAIRWISE)  # fmt: skip
+    now = timezone.now()
+    alice = join(study)
+    held = services.assignment_next(participant=alice, now=now)
+    services.leases_release(now=now + timedelta(minutes=6))
+    again = services.assignment_next(participant=alice, now=now + timedelta(minutes=7))
+    assert again.pk == held.pk
+    assert again.lease_expires_at == now + timedelta(minutes=12)
+    assert loads(study)[held.sample_id] == loads(study)[held.sample_b_id] == 1
