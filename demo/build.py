@@ -136,18 +136,10 @@ def _demo_simulated(*, owner, raters: int, seed: int) -> list[str]:
         if not existing.analysis_runs.exists():
             said.append(_demo_analyze(study=existing, owner=owner))
         return said
-    regular = sum(len(brief["samples"]) for brief in BRIEFS)
-    per_rater = SIMULATED_SAMPLES_PER_RATER
-    target = max(1, math.ceil(raters * (per_rater - 2) / regular))
-    study = _build_study(
-        owner=owner,
-        slug=SIMULATED_SLUG,
+    study, count = _simulated_twin(
+        owner=owner, slug=SIMULATED_SLUG, raters=raters, seed=seed, shown_per_item=1,
         title="Does collaboration write better? (simulated raters)",
-        ratings_per_sample=target,
-        samples_per_rater=per_rater,
-    )
-    count = study_simulate_raters(study=study, raters=raters, seed=seed, model=SIMULATED_TRUTH)
-    services.study_close(study=study)
+    )  # fmt: skip
     said.append(
         f"{SIMULATED_SLUG}: created with {raters} simulated raters, {count} ratings, closed"
     )
@@ -160,22 +152,27 @@ def _demo_pairwise(*, owner, raters: int, seed: int) -> str:
     simulated raters who compare pairs through the same services."""
     if Study.objects.filter(slug=PAIRWISE_SLUG).exists():
         return f"{PAIRWISE_SLUG}: exists, left as it is"
+    _, count = _simulated_twin(
+        owner=owner, slug=PAIRWISE_SLUG, raters=raters, seed=seed + 1, shown_per_item=2,
+        title="Which writes better? (pairwise, simulated raters)",
+        protocol=Study.Protocol.PAIRWISE, allow_ties=True,
+    )  # fmt: skip
+    return f"{PAIRWISE_SLUG}: created with {raters} simulated raters, {count} comparisons, closed"
+
+
+def _simulated_twin(*, owner, slug, title, raters, seed, shown_per_item, **settings):
+    """A twin of the seed study with `raters` simulated raters, closed; each sample's
+    slots sized so the raters' regular items (each showing `shown_per_item` samples, and
+    each shown sample taking a slot) about fill it. The study and the rows stored."""
     regular = sum(len(brief["samples"]) for brief in BRIEFS)
     per_rater = SIMULATED_SAMPLES_PER_RATER
-    # Each pair shows two samples, and each shown sample takes one of its slots.
-    target = max(1, math.ceil(2 * raters * (per_rater - 2) / regular))
+    target = max(1, math.ceil(shown_per_item * raters * (per_rater - 2) / regular))
     study = _build_study(
-        owner=owner,
-        slug=PAIRWISE_SLUG,
-        title="Which writes better? (pairwise, simulated raters)",
-        ratings_per_sample=target,
-        samples_per_rater=per_rater,
-        protocol=Study.Protocol.PAIRWISE,
-        allow_ties=True,
-    )
-    count = study_simulate_raters(study=study, raters=raters, seed=seed + 1, model=SIMULATED_TRUTH)
-    services.study_close(study=study)
-    return f"{PAIRWISE_SLUG}: created with {raters} simulated raters, {count} comparisons, closed"
+        owner=owner, slug=slug, title=title, ratings_per_sample=target,
+        samples_per_rater=per_rater, **settings,
+    )  # fmt: skip
+    count = study_simulate_raters(study=study, raters=raters, seed=seed, model=SIMULATED_TRUTH)
+    return services.study_close(study=study), count
 
 
 def _demo_analyze(*, study: Study, owner) -> str:

@@ -6,7 +6,7 @@ its metadata, its token and its media's name never leave the server."""
 
 import json
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -171,18 +171,39 @@ def study_progress(*, study: Study, short_limit: int = 20) -> dict:
         .values_list("status", "n")
     )
     participants = [(label, by_status.get(value, 0)) for value, label in Participant.Status.choices]
-    rated = (
-        Assignment.objects.filter(
-            participant__study=study, submitted_at__isnull=False, sample__is_attention_check=False
-        )
-        .values_list("sample__group__key")
-        .annotate(n=Count("id"))
-        .values_list("sample__group__key", "n")
-    )
-    rated_by_group = dict(rated)
+    # A pair's two samples each count a rated item (a pairwise study's slot per sample);
+    # attention checks (and the regular sample of an attention pair) hold no slot.
+    rated_by_group: dict = {}
+    for side in ("sample", "sample_b"):
+        rated = (
+            Assignment.objects.filter(
+                participant__study=study, submitted_at__isnull=False, holds_slot=True,
+                **{f"{side}__isnull": False},
+            )
+            .values_list(f"{side}__group__key")
+            .annotate(n=Count("id"))
+            .values_list(f"{side}__group__key", "n")
+        )  # fmt: skip
+        for key, count in rated:
+            rated_by_group[key] = rated_by_group.get(key, 0) + count
     samples = (
         Sample.objects.filter(study=study, is_attention_check=False)
-        .annotate(rated=Count("assignments", filter=Q(assignments__submitted_at__isnull=False)))
+        .annotate(
+            # distinct: the two joins multiply each other's rows
+            rated_a=Count(
+                "assignments",
+                filter=Q(assignments__submitted_at__isnull=False, assignments__holds_slot=True),
+                distinct=True,
+            ),
+            rated_b=Count(
+                "assignments_as_b",
+                filter=Q(
+                    assignments_as_b__submitted_at__isnull=False, assignments_as_b__holds_slot=True
+                ),
+                distinct=True,
+            ),
+        )
+        .annotate(rated=F("rated_a") + F("rated_b"))
         .select_related("group")
     )
     target = study.ratings_per_sample

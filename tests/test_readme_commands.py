@@ -21,6 +21,10 @@ RUNNABLE = re.compile(r"^(\.venv/bin/python manage\.py |export BLINDRATE_TOKEN=)
 EXPORT_HEADER = (
     "rating,study,participant,sample,brief,group,criterion,score,guess,seconds,created_at"
 )
+COMPARISONS_HEADER = (
+    "comparison,study,participant,brief,sample_a,sample_b,group_a,group_b,criterion,choice,"
+    "strength,seconds,created_at"
+)
 VERDICTS = ("supported", "contradicted", "inconclusive")
 # Variables a shell might carry (the suite sets some itself); the README promises that
 # none is needed.
@@ -119,7 +123,8 @@ def test_every_readme_command_works_as_printed(checkout):
             output = re.search(r"--output (\S+)", line)
             text = (clone / output.group(1)).read_text() if output else out
             rows = text.splitlines()
-            assert rows[0] == EXPORT_HEADER and len(rows) > 100
+            header = COMPARISONS_HEADER if "pairwise" in line else EXPORT_HEADER
+            assert rows[0] == header and len(rows) > 100
         elif command == "analyze_csv":
             out = shell(clone, env, line)
             assert any(verdict in out for verdict in VERDICTS), out

@@ -141,6 +141,19 @@ def test_no_rater_visible_response_differs_by_group(study):
         assert len(set().union(*by_group.values())) == 1, f"{kind} headers differ ({how})"
     assert len(set().union(*media_headers.values())) == 1, "media headers differ by group"
 
+    assert_no_secret_shows(study, everything, items)
+
+    assert len(items) == len(set(items))
+    for item in items:
+        assert len(item) >= 22 and re.fullmatch(r"[A-Za-z0-9_-]+", item)
+    numbers = sorted(int.from_bytes(item.encode(), "big") for item in items)
+    steps = {b - a for a, b in itertools.pairwise(numbers)}
+    assert len(steps) > len(numbers) // 2, "item tokens look sequential"
+
+
+def assert_no_secret_shows(study, everything: list[str], items: list[str]) -> None:
+    """Nothing of the researcher's side in what raters saw: group labels and keys, external
+    ids, metadata, file names, sample tokens and ids."""
     # Random tokens (CSRF, CSP nonces, items) may spell anything ("Bob" in a nonce): mask
     # them before looking for words.
     visible = CSRF.sub("CSRF", "\n".join(everything))
@@ -154,13 +167,6 @@ def test_no_rater_visible_response_differs_by_group(study):
         assert not re.search(rf"\b{word}\b", visible, re.I), word
     for sample in study.samples.all():
         assert sample.token not in visible and sample.external_id not in visible.split()
-
-    assert len(items) == len(set(items))
-    for item in items:
-        assert len(item) >= 22 and re.fullmatch(r"[A-Za-z0-9_-]+", item)
-    numbers = sorted(int.from_bytes(item.encode(), "big") for item in items)
-    steps = {b - a for a, b in itertools.pairwise(numbers)}
-    assert len(steps) > len(numbers) // 2, "item tokens look sequential"
 
 
 def test_media_are_served_only_to_the_participant_holding_the_item(study):

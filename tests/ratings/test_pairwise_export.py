@@ -5,6 +5,7 @@ analysis reads."""
 import csv
 import io
 import json
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +17,7 @@ from ratings.comparisons_export import (
     comparisons_export_rows,
 )
 from ratings.models import Comparison
+from ratings.selectors import study_progress
 from ratings.simulation import RaterModel, study_simulate_raters
 from tests.api.conftest import client_for
 from tests.ratings.raters import open_study
@@ -116,3 +118,13 @@ def test_the_api_streams_the_csv_and_pages_json_rows(study, researcher):
     rows = list(csv.DictReader(io.StringIO(human)))
     assert rows and all("human" in (row["group_a"], row["group_b"]) for row in rows)
     assert len(rows) < len(expected_rows(study))
+
+
+def test_the_progress_panel_counts_both_samples_of_each_pair(study):
+    progress = study_progress(study=study)
+    regular = len(expected_rows(study))
+    assert progress["rated_total"] == 2 * regular
+    shown = Counter()
+    for row in expected_rows(study):
+        shown.update([row[6], row[7]])
+    assert {row["key"]: row["rated"] for row in progress["groups"]} == dict(shown)
