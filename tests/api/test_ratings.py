@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api import views_data
+from api import exports
 from ratings.export import (
     HEADER,
     ratings_csv_chunks,
@@ -183,7 +183,7 @@ def test_the_filtered_csv_is_the_export_of_the_same_ratings(api, study):
 @pytest.mark.django_db
 def test_a_client_that_leaves_early_leaves_the_connection_usable(api, study, monkeypatch):
     # Small chunks: the client leaves with most of the export still to come.
-    monkeypatch.setattr(views_data, "ratings_csv_chunks", partial(ratings_csv_chunks, size=200))
+    monkeypatch.setattr(exports, "ratings_csv_chunks", partial(ratings_csv_chunks, size=200))
     # The end of a request closes the connection when it is in a transaction, as a test's
     # is: keep it open, as a persistent connection would be.
     monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
