@@ -218,7 +218,9 @@ def _serve_next(participant: Participant, study: Study, items: list, now: dateti
     # (and the regular sample shown with one) have no slots and the done step claimed
     # nothing: for them the statement matches no row.
     claimed = [] if check else [found.pk for found in (sample, sample_b) if found]
-    Sample.objects.filter(pk__in=claimed).update(load=F("load") + 1)
+    # `pk=None` when nothing is claimed: an empty `pk__in` would send no statement at all.
+    targets = Q(pk__in=claimed) if claimed else Q(pk=None)
+    Sample.objects.filter(targets).update(load=F("load") + 1)
     if sample is None:
         if items:
             participant_finish(participant, study, now, items=items)

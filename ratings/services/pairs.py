@@ -82,12 +82,16 @@ def pair_claim(step: rule.Step, participant: Participant, study: Study, items: l
     if step.kind is rule.Kind.CHECK:
         return check_pair_claim(participant, study, items), False
     if step.kind is not rule.Kind.REGULAR:
-        Sample.objects.filter(pk=None).first()  # the same statements whatever comes next
+        # The two statements of a claim, matching nothing: the same whatever comes next.
+        Sample.objects.filter(pk=None).first()
+        Sample.objects.filter(pk=None).first()
         return None, False
     low, high = step.group
     order = rule.sample_order(participant.seed)
     firsts = _free(study).filter(group_id=low).filter(Exists(_partners(study, high, participant)))
-    first = firsts.select_for_update(skip_locked=True, of=("self",)).order_by(*order).first()
+    # With their briefs: the page shows the brief of whichever sample is A.
+    locked = firsts.select_related("brief").select_for_update(skip_locked=True, of=("self",))
+    first = locked.order_by(*order).first()
     if first is None:
         return None, not firsts.exists()
     seen = [
@@ -98,6 +102,7 @@ def pair_claim(step: rule.Step, participant: Participant, study: Study, items: l
     seconds = _free(study).filter(group_id=high).exclude(pk__in=[first.pk, *seen])
     second = (
         _same_brief(seconds, first.brief_id)
+        .select_related("brief")
         .select_for_update(skip_locked=True, of=("self",))
         .order_by(*order)
         .first()
@@ -122,7 +127,7 @@ def check_pair_claim(participant: Participant, study: Study, items: list):
     )
     if check is None:
         return None
-    regular = Sample.objects.filter(study=study, is_attention_check=False)
+    regular = Sample.objects.select_related("brief").filter(study=study, is_attention_check=False)
     order = rule.sample_order(participant.seed)
     partner = _same_brief(regular, check.brief_id).order_by(*order).first()
     partner = partner or regular.order_by(*order).first()

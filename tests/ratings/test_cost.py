@@ -101,3 +101,36 @@ def test_the_queries_of_a_post_do_not_grow_with_the_study(researcher, ask_source
             rater.submit(item, quality=5, **({"guess": "ai"} if ask_source_guess else {}))
         found.append(statements(queries))
     assert found == [QUERIES_PER_POST, QUERIES_PER_POST]
+
+
+def test_every_pairwise_post_makes_the_same_queries_whatever_comes_next(researcher):
+    """The same for a pairwise study: the next pair of any two groups, in either order,
+    an attention pair, or the end."""
+    study = open_study(researcher, slug="pair-cost", per_group=4, checks=2,
+                       samples_per_rater=5, ratings_per_sample=20, attention_check_rate=0.2,
+                       protocol="pairwise")  # fmt: skip
+    counts = defaultdict(set)
+    for number in range(4):
+        rater = Rater(study.slug)
+        rater.enter(PROLIFIC_PID=f"pair-cost-{number}")
+        rater.consent()
+        participant = Participant.objects.get(external_id=f"pair-cost-{number}")
+        item, page = rater.item()
+        while item is not None:
+            with CaptureQueriesContext(connection) as queries:
+                page = rater.submit(item, choice="a")
+            assert page.status_code in (200, 303)
+            participant.refresh_from_db(fields=["status"])
+            latest = participant.assignments.select_related("sample__group", "sample_b__group")
+            latest = latest.order_by("position").last()
+            if participant.status != Participant.Status.ACTIVE:
+                kind = "done"
+            elif latest.holds_slot:
+                kind = f"{latest.sample.group.key}-{latest.sample_b.group.key}"
+            else:
+                kind = "check"
+            counts[kind].add(statements(queries))
+            match = ITEM.search(page.content.decode()) if page.status_code == 200 else None
+            item = match.group(1) if match else None
+    assert {"check", "done"} < set(counts) and len(counts) >= 6
+    assert len(set().union(*counts.values())) == 1, dict(counts)
