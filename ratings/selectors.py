@@ -83,8 +83,12 @@ def rater_item(
 
 
 def _item_context(assignment: Assignment, study: Study) -> dict:
-    """What every item's page shows around its sample(s): the brief and the progress."""
+    """What every item's page shows around its sample(s): the brief and the progress. A
+    pair's samples answer one brief; an attention pair's broken sample may have none, so
+    the brief is whichever sample has one, on either side."""
     sample = assignment.sample
+    if sample.brief_id is None and assignment.sample_b_id:
+        sample = assignment.sample_b
     brief = sample.brief if sample.brief_id and sample.brief.show_to_raters else None
     total = items_for(study)
     return {

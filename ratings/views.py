@@ -185,9 +185,9 @@ def rate(request, slug: str):
             context = {"study": study, "message": str(refused)}
             return render(request, "ratings/refused.html", context, status=409)
         except services.RatingInvalid as invalid:
-            assignment = participant.assignments.select_related("sample__brief", "sample_b").get(
-                token=request.POST.get("item")
-            )
+            assignment = participant.assignments.select_related(
+                "sample__brief", "sample_b__brief"
+            ).get(token=request.POST.get("item"))
             return _rate_page(
                 request, study, participant, assignment, errors=invalid.problems,
                 values=request.POST, status=400,

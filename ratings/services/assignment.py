@@ -300,7 +300,9 @@ def assignment_next_locked(participant: Participant, study: Study | None, now: d
     current = next((item for item in items if item.submitted_at is None), None)
     if current is not None:
         if current.lease_expires_at > now or _relet(current, study, now):
-            return Assignment.objects.select_related("sample__brief", "sample_b").get(pk=current.pk)
+            return Assignment.objects.select_related("sample__brief", "sample_b__brief").get(
+                pk=current.pk
+            )
         # The lease ran out and the slot went to someone else; this item was never rated.
         Assignment.objects.filter(pk=current.pk).delete()
         items.remove(current)

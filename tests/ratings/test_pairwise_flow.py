@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from ratings.models import Assignment, Comparison, Participant
 from studies import services
 from studies.importing import samples_import
+from tests.conftest import SEED_GROUPS
 from tests.ratings.raters import ITEM, PROGRESS, Rater, open_study
 
 PIECE = re.compile(
@@ -145,3 +146,29 @@ def test_a_pairwise_study_needs_two_groups_to_open(researcher):
         services.study_open(study=study)
     services.study_update(study=study, allow_same_group_pairs=True)
     assert services.study_open(study=study).status == "open"
+
+
+def test_an_attention_pair_without_a_brief_shows_its_partners_brief_on_either_side(researcher):
+    study = services.study_create(owner=researcher, slug="pair-check-brief", title="Pairs",
+                                  groups=SEED_GROUPS, protocol="pairwise", samples_per_rater=4,
+                                  attention_check_rate=0.25, ratings_per_sample=50)  # fmt: skip
+    lines = ["group,text,brief,attention,expected"]
+    for n in range(3):
+        lines += [f"{group},Piece {n}.,brief-{n},," for group in ("human", "ai", "collaboration")]
+    lines.append("human,Broken: choose the other one.,,yes,1-1")
+    samples_import(study=study, file_name="s.csv", data="\n".join(lines).encode())
+    study.briefs.update(text="Write about a number.")
+    study = services.study_open(study=study)
+    sides = set()
+    for number in range(12):  # the side of one check each: both sides, but for 2 in 4096
+        rater = started(study, pid=f"check-brief-{number}")
+        item, page = rater.item()
+        while item is not None:
+            assert '<section class="brief"' in page.content.decode()
+            assignment = Assignment.objects.select_related("sample", "sample_b").get(token=item)
+            if assignment.sample.is_attention_check or assignment.sample_b.is_attention_check:
+                sides.add(assignment.sample.is_attention_check)
+            page = rater.submit(item, choice="a")
+            found = ITEM.search(page.content.decode()) if page.status_code == 200 else None
+            item = found.group(1) if found else None
+    assert sides == {True, False}
