@@ -210,14 +210,11 @@ def analysis_pilot_variance(*, user, slug: str):
     return Variance(*map(float, values)), f"pilot: analysis #{run.pk} of study {slug}"
 
 
-COMPARISON_ROWS_MISSING = (
-    "this build cannot read a pairwise study's comparisons yet (the comparisons export is "
-    "not wired to the analysis)"
-)
-
-
 def analysis_comparison_rows(*, study: Study, criterion: str):
-    """A pairwise study's comparisons as the comparisons export gives them: (header, rows
-    of strings), for `services.analysis_pairwise_document`. The export lives with the
-    comparison model; until it is wired here, a run fails with this message."""
-    raise NotImplementedError(COMPARISON_ROWS_MISSING)
+    """A pairwise study's comparisons exactly as the comparisons export writes them: (header,
+    rows of strings), read by the same reader as `analyze_csv`, so that the job and the
+    downloaded file give the same document. Attention pairs are left out (as in the export)."""
+    from ratings.comparisons_export import COMPARISONS_HEADER, comparisons_export_rows
+
+    rows = ([str(value) for value in row] for row in comparisons_export_rows(study=study))
+    return list(COMPARISONS_HEADER), rows

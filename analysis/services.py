@@ -380,7 +380,7 @@ def analysis_pairwise_document(
         alpha=parameters["alpha"],
         seed=parameters["seed"],
         group_order=selectors.analysis_group_order(study=study),
-        ties_allowed=getattr(study, "pairwise_ties", None),
+        ties_allowed=study.allow_ties,
         progress=progress,
     )
     counts = input_counts(document)
@@ -434,7 +434,7 @@ def analysis_execute(*, run_id: int) -> AnalysisRun | None:
     progress = _Progress(run_id, attempt)
     try:
         with _Heartbeat(run_id, attempt):
-            if getattr(study, "protocol", "rating") == "pairwise":
+            if study.protocol == Study.Protocol.PAIRWISE:
                 header, rows = selectors.analysis_comparison_rows(
                     study=study, criterion=parameters["criterion"]
                 )

@@ -124,7 +124,7 @@ def demo_build(*, owner, raters: int, seed: int) -> list[str]:
         )
         said.append(f"{DRAFT_SLUG}: created as a draft with no samples, to import into")
     said += _demo_simulated(owner=owner, raters=raters, seed=seed)
-    said.append(_demo_pairwise(owner=owner, raters=raters, seed=seed))
+    said += _demo_pairwise(owner=owner, raters=raters, seed=seed)
     return said
 
 
@@ -147,17 +147,24 @@ def _demo_simulated(*, owner, raters: int, seed: int) -> list[str]:
     return said
 
 
-def _demo_pairwise(*, owner, raters: int, seed: int) -> str:
+def _demo_pairwise(*, owner, raters: int, seed: int) -> list[str]:
     """The seed study as a pairwise study ("which of these two is better?"), closed with
     simulated raters who compare pairs through the same services."""
-    if Study.objects.filter(slug=PAIRWISE_SLUG).exists():
-        return f"{PAIRWISE_SLUG}: exists, left as it is"
-    _, count = _simulated_twin(
+    existing = Study.objects.filter(slug=PAIRWISE_SLUG).first()
+    if existing is not None:
+        said = [f"{PAIRWISE_SLUG}: exists, left as it is"]
+        if not existing.analysis_runs.exists():
+            said.append(_demo_analyze(study=existing, owner=owner))
+        return said
+    study, count = _simulated_twin(
         owner=owner, slug=PAIRWISE_SLUG, raters=raters, seed=seed + 1, shown_per_item=2,
         title="Which writes better? (pairwise, simulated raters)",
         protocol=Study.Protocol.PAIRWISE, allow_ties=True,
     )  # fmt: skip
-    return f"{PAIRWISE_SLUG}: created with {raters} simulated raters, {count} comparisons, closed"
+    return [
+        f"{PAIRWISE_SLUG}: created with {raters} simulated raters, {count} comparisons, closed",
+        _demo_analyze(study=study, owner=owner),
+    ]
 
 
 def _simulated_twin(*, owner, slug, title, raters, seed, shown_per_item, **settings):

@@ -23,10 +23,16 @@ from analysis.engine.pairwise import ABSOLUTE_VALUES
 from analysis.models import AnalysisRun
 from analysis.plots import plots_render
 from analysis.tasks import analysis_run_task
+from ratings.comparisons_export import comparisons_csv_lines
+from ratings.models import Comparison
+from ratings.simulation import RaterModel, study_simulate_raters
 from studies.models import Study
+from studies.services import study_close
 from tests.analysis.pairwise_studies import GROUPS, simulated_frame
 from tests.factories import closed_study, start
+from tests.ratings.raters import open_study
 
+PAIR_TRUTH = RaterModel(group_means={"collaboration": 7.5, "human": 6.5, "ai": 5.0})
 SEED_CLAIMS = [
     ClaimSpec("mean", ("collaboration",), 8.5, "seed article"),
     ClaimSpec("mean", ("human",), 6.5, "seed article"),
@@ -287,7 +293,8 @@ def test_the_job_of_a_pairwise_study_analyzes_its_comparisons_and_the_page_shows
         asked.append((study.slug, criterion))
         return list(HEADER), iter(rows)
 
-    monkeypatch.setattr(Study, "protocol", "pairwise", raising=False)
+    Study.objects.filter(pk=study.pk).update(protocol=Study.Protocol.PAIRWISE)
+    study.refresh_from_db()
     monkeypatch.setattr(selectors, "analysis_comparison_rows", comparison_rows)
     run = start(study, django_capture_on_commit_callbacks)
     analysis_run_task(run.pk)
@@ -310,16 +317,45 @@ def test_the_job_of_a_pairwise_study_analyzes_its_comparisons_and_the_page_shows
 
 
 @pytest.mark.django_db
-def test_the_job_fails_clearly_while_comparisons_cannot_be_read(
-    researcher, monkeypatch, django_capture_on_commit_callbacks
+def test_a_pairwise_study_is_analysed_from_its_comparisons_as_the_export_writes_them(
+    researcher, tmp_path, capsys, django_capture_on_commit_callbacks
 ):
-    study = closed_study(researcher)
-    monkeypatch.setattr(Study, "protocol", "pairwise", raising=False)
+    """The job reads the study's comparisons through the comparisons export, so the
+    downloaded file, analysed by analyze_csv, gives the same input and the same estimates."""
+    study = open_study(researcher, slug="pair-job", per_group=4, samples_per_rater=6,
+                       ratings_per_sample=8, protocol="pairwise", allow_ties=True)  # fmt: skip
+    assert study_simulate_raters(study=study, raters=12, seed=3, model=PAIR_TRUTH) > 0
+    study = study_close(study=study)
     run = start(study, django_capture_on_commit_callbacks)
     analysis_run_task(run.pk)
     run.refresh_from_db()
-    assert run.status == AnalysisRun.Status.FAILED
-    assert selectors.COMPARISON_ROWS_MISSING in run.error
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    section = run.results["pairwise_preference"]
+    stored = Comparison.objects.filter(assignment__participant__study=study)
+    assert section["n_comparisons"] == stored.count() == run.input_counts["comparisons"]
+    assert section["ties_allowed"] is True
+
+    exported = tmp_path / "comparisons.csv"
+    exported.write_text("".join(comparisons_csv_lines(study=study)), encoding="utf-8")
+    reference = section["bradley_terry"]["reference"]
+    call_command("analyze_csv", str(exported), "--json", "--reference", reference)
+    from_file = json.loads(capsys.readouterr().out)
+    assert from_file["input"] == run.results["input"]
+    assert from_file["input"]["sha256"] == run.input_sha256
+
+    def estimates(section) -> dict:
+        """Win rates of the first group of each pair (by key) and the abilities."""
+        found = {}
+        for w in section["win_rates"]:
+            first, second = sorted(w["groups"])
+            found[(first, second)] = w["rate"] if w["groups"][0] == first else 1 - w["rate"]
+        for key, ability in section["bradley_terry"]["abilities"].items():
+            found[key] = ability["estimate"]
+            found[f"{key} se"] = ability["se"] if ability["se"] is not None else -1.0
+        found["A"] = section["bradley_terry"]["position_effect"]["estimate"]
+        return found
+
+    assert estimates(from_file["pairwise_preference"]) == pytest.approx(estimates(section))
 
 
 def _frame(rows) -> ComparisonsFrame:

@@ -13,7 +13,7 @@ from analysis.comparisons_csv import comparisons_rows_read, is_comparisons_heade
 from analysis.management.options import add_claim_options, claims_from_options
 from analysis.presentation import decimals_for, pairwise_summary_lines, summary_lines
 from analysis.ratings_csv import RatingsFileError, claim_parse, csv_file_open, ratings_file_read
-from analysis.snapshot import input_checksum, input_counts
+from analysis.snapshot import comparisons_checksum, input_checksum, input_counts
 
 
 class Command(BaseCommand):
@@ -141,9 +141,8 @@ class Command(BaseCommand):
         )
         document["input"] = {
             "criterion": comparisons.criterion,
-            "comparisons": document["n_comparisons"],
-            "participants": document["n_participants"],
-            "samples": document["n_samples"],
+            "sha256": comparisons_checksum(comparisons.frame, comparisons.comparison_ids),
+            **input_counts(document),
         }
         if options["json"]:
             self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
