@@ -146,6 +146,38 @@ def crossed_variance(influence: np.ndarray, rater: np.ndarray, sample: np.ndarra
     return variance if variance > 0 else max(by_rater, by_sample, by_guess)
 
 
+def t_interval(
+    value: float, se: float, df: float, level: float, bounds=(-np.inf, np.inf)
+) -> tuple[float, float]:
+    """`value` ± the t quantile on `df` degrees of freedom times `se`, clipped to `bounds`."""
+    if not (np.isfinite(se) and np.isfinite(df)):
+        return NAN, NAN
+    half = float(sps.t.ppf((1 + level) / 2, df)) * se
+    return max(value - half, bounds[0]), min(value + half, bounds[1])
+
+
+def crossed_estimate(
+    value: float,
+    df: float,
+    variance,
+    level: float,
+    *,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    one_cluster: str = ONE_CLUSTER,
+    no_spread: str = NO_SPREAD,
+) -> CrossedEstimate:
+    """`value` with the standard error sqrt(variance()) (a crossed, cluster-robust
+    variance) and its t interval on `df` degrees of freedom, the smaller number of clusters
+    less one (Cameron, Gelbach & Miller 2011); null with the reason when there is a single
+    cluster or no spread."""
+    if not df >= 1:
+        return CrossedEstimate(value, NAN, NAN, NAN, NAN, one_cluster)
+    se = float(np.sqrt(variance()))
+    if not se > 0:
+        return CrossedEstimate(value, NAN, df, NAN, NAN, no_spread)
+    return CrossedEstimate(value, se, df, *t_interval(value, se, df, level, bounds))
+
+
 def _estimate(
     value: float,
     influence: np.ndarray,
@@ -158,14 +190,11 @@ def _estimate(
     if influence.size == 0:
         return CrossedEstimate(NAN, NAN, NAN, NAN, NAN, NO_GUESSES)
     df = float(min(_present(rater), _present(sample)) - 1)
-    if df < 1:
-        return CrossedEstimate(value, NAN, NAN, NAN, NAN, ONE_CLUSTER)
-    se = float(np.sqrt(crossed_variance(influence, rater, sample)))
-    if not se > 0:
-        return CrossedEstimate(value, NAN, df, NAN, NAN, NO_SPREAD)
-    half = float(sps.t.ppf((1 + level) / 2, df)) * se
-    low, high = max(value - half, bounds[0]), min(value + half, bounds[1])
-    return CrossedEstimate(value, se, df, low, high)
+
+    def variance() -> float:
+        return crossed_variance(influence, rater, sample)
+
+    return crossed_estimate(value, df, variance, level, bounds=bounds)
 
 
 def crossed_proportion(

@@ -61,6 +61,8 @@ from scipy import stats as sps
 from scipy.sparse import csgraph
 from scipy.sparse import linalg as splinalg
 
+from analysis.stats.detection import CrossedEstimate, crossed_estimate, t_interval
+
 NAN = float("nan")
 A, B, TIE = 0, 1, 2
 DENSE_LIMIT = 3000  # parameters up to which the information matrix is inverted exactly
@@ -348,18 +350,6 @@ def wald_p(estimate, se) -> float:
     return float(2 * sps.norm.sf(abs(estimate / se)))
 
 
-@dataclass(frozen=True)
-class CrossedShare:
-    """A share with its multiway cluster-robust standard error and t interval."""
-
-    estimate: float
-    se: float
-    df: float
-    ci_low: float
-    ci_high: float
-    reason: str | None = None
-
-
 def _sum_of_squares(codes: np.ndarray, u: np.ndarray) -> tuple[float, int]:
     """sum over clusters of (sum of u)^2 and the number of clusters."""
     _, inverse = np.unique(codes, return_inverse=True)
@@ -401,31 +391,28 @@ def crossed_pair_variance(u, rater, sample_a, sample_b, *, small_sample: bool = 
     return max(_corrected(by_rater, n_r), _corrected(by_sample, n_s) / 2, float(np.sum(u**2)))
 
 
-def crossed_share(y, rater, sample_a, sample_b, *, level: float = 0.95) -> CrossedShare:
+def crossed_share(y, rater, sample_a, sample_b, *, level: float = 0.95) -> CrossedEstimate:
     """Mean of y (1 a win, 0 a loss, 0.5 a tie) with its crossed standard error and a t
     interval clipped to [0, 1]."""
     y = np.asarray(y, dtype=float)
     if y.size == 0:
-        return CrossedShare(NAN, NAN, NAN, NAN, NAN, NO_COMPARISONS)
+        return CrossedEstimate(NAN, NAN, NAN, NAN, NAN, NO_COMPARISONS)
     share = float(y.mean())
     n_raters = np.unique(rater).size
     n_samples = np.unique(np.concatenate([sample_a, sample_b])).size
-    df = float(min(n_raters, n_samples) - 1)
-    if df < 1 or y.size < 2:
-        return CrossedShare(share, NAN, NAN, NAN, NAN, ONE_CLUSTER)
-    se = float(np.sqrt(crossed_pair_variance((y - share) / y.size, rater, sample_a, sample_b)))
-    if not se > 0:
-        return CrossedShare(share, NAN, df, NAN, NAN, NO_SPREAD)
-    half = float(sps.t.ppf((1 + level) / 2, df)) * se
-    return CrossedShare(share, se, df, max(share - half, 0.0), min(share + half, 1.0))
+    df = float(min(n_raters, n_samples) - 1) if y.size >= 2 else 0.0
+
+    def variance() -> float:
+        return crossed_pair_variance((y - share) / y.size, rater, sample_a, sample_b)
+
+    return crossed_estimate(
+        share, df, variance, level, bounds=(0.0, 1.0), one_cluster=ONE_CLUSTER, no_spread=NO_SPREAD
+    )
 
 
-def share_interval(share: CrossedShare, *, level: float) -> tuple[float, float]:
+def share_interval(share: CrossedEstimate, *, level: float) -> tuple[float, float]:
     """The t interval of a crossed share at another level, clipped to [0, 1]."""
-    if not (np.isfinite(share.se) and np.isfinite(share.df)):
-        return NAN, NAN
-    half = float(sps.t.ppf((1 + level) / 2, share.df)) * share.se
-    return max(share.estimate - half, 0.0), min(share.estimate + half, 1.0)
+    return t_interval(share.estimate, share.se, share.df, level, (0.0, 1.0))
 
 
 def pigeonhole_bootstrap(
