@@ -128,6 +128,10 @@ def test_every_readme_command_works_as_printed(checkout):
         elif command == "analyze_csv":
             out = shell(clone, env, line)
             assert any(verdict in out for verdict in VERDICTS), out
+            if "analyze_csv comparisons.csv" in line:  # the demo's pairwise twin, as quoted
+                assert "collaboration preferred to human: inconclusive" in out, out
+                assert "win probability 0.51, 95% CI 0.40 to 0.62" in out, out
+                assert "human preferred to ai: supported" in out, out
         elif command == "plan":
             out = shell(clone, env, line)
             # The numbers the README quotes for the seed claims in the demo's design.
