@@ -156,3 +156,23 @@ class PlanJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class TextEmbedding(models.Model):
+    """A text's sentence embedding, kept by the SHA-256 of the text and the model that made
+    it, so that a second analysis of the same samples (of any study) embeds nothing."""
+
+    model = models.CharField(max_length=120, help_text="Model and package version.")
+    content_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the text.")
+    vector = models.BinaryField(help_text="float32, little-endian, unit length.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "content_sha256"], name="textembedding_unique_per_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"embedding {self.content_sha256[:12]} ({self.model})"

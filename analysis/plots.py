@@ -242,6 +242,42 @@ def pairwise_preference(document: dict, order: list[str], labels: dict[str, str]
     right.set_yticks(np.arange(len(order)), _labels(order, labels))
     right.set_xlabel("against")
     right.set_title("Win rate of the row group (ties half)", loc="left")
+
+
+def similarity_by_group(document: dict, order: list[str], labels: dict[str, str]) -> Figure:
+    """Each group's mean within-brief similarity with its 95% CI: semantic (embeddings)
+    and word (TF-IDF), on a shared 0-1 axis."""
+    found = (document.get("diversity") or {}).get("groups") or {}
+    keys = [key for key in order if key in found] + [key for key in found if key not in order]
+    figure = Figure(figsize=(7, 1.6 + 0.8 * max(1, len(keys))), layout="constrained")
+    ax = figure.subplots()
+    y = np.arange(len(keys))[::-1]
+    measures = (
+        ("semantic_similarity", "semantic (sentence embeddings)", "o", "black", 0.12),
+        ("tfidf_similarity", "words (TF-IDF)", "s", COLOURS[0], -0.12),
+    )
+    labelled = set()
+    for measure, name, marker, colour, offset in measures:
+        for row, key in zip(y, keys, strict=True):
+            entry = (found.get(key) or {}).get(measure) or {}
+            mean = _number(entry.get("mean"))
+            low, high = (_number(v) for v in entry.get("ci95") or [None, None])
+            if math.isfinite(low) and math.isfinite(high):
+                ax.hlines(row + offset, low, high, color=colour, linewidth=2)
+            if math.isfinite(mean):
+                ax.plot([mean], [row + offset], marker, color=colour,
+                        label=None if name in labelled else name)  # fmt: skip
+                labelled.add(name)
+            elif measure == "semantic_similarity":
+                ax.text(0.5, row, "no pairs of samples for the same brief", ha="center",
+                        va="center", fontsize=8, color="grey")  # fmt: skip
+    ax.set_yticks(y, _labels(keys, labels))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("mean similarity of two samples of the group for the same brief, 95% CI")
+    ax.set_title("How alike each group's samples are (higher: more homogeneous)", loc="left")
+    if labelled:
+        ax.legend(loc="best", frameon=False)
+    ax.margins(y=0.3)
     return figure
 
 
@@ -266,6 +302,14 @@ def plots_render(
             ),
             ("leniency", "Rater leniency", leniency(frame)),
         ]
+        if (document.get("diversity") or {}).get("groups"):
+            figures.append(
+                (
+                    "diversity",
+                    "Similarity of samples within groups",
+                    similarity_by_group(document, order, labels),
+                )
+            )
         if document.get("detection"):
             figures.append(
                 ("detection", "Source-guess accuracy per rater", rater_accuracy(document))

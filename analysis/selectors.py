@@ -218,3 +218,22 @@ def analysis_comparison_rows(*, study: Study, criterion: str):
 
     rows = ([str(value) for value in row] for row in comparisons_export_rows(study=study))
     return list(COMPARISONS_HEADER), rows
+
+
+def analysis_diversity_samples(*, study: Study) -> tuple:
+    """The study's samples for the diversity section (attention checks left out), in id
+    order, and the content SHA-256 of each (the embedding cache's key)."""
+    from analysis.engine.diversity import DiversitySamples
+
+    rows = list(
+        Sample.objects.filter(study=study, is_attention_check=False)
+        .order_by("id")
+        .values_list("group__key", "brief__key", "kind", "text", "content_sha256")
+    )
+    samples = DiversitySamples(
+        group=[row[0] for row in rows],
+        brief=[row[1] or "" for row in rows],
+        kind=[row[2] for row in rows],
+        text=[row[3] if row[2] == Sample.Kind.TEXT else "" for row in rows],
+    )
+    return samples, [row[4] for row in rows]

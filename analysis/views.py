@@ -111,6 +111,15 @@ def study_results(request, slug: str, run_id: int | None = None):
             extras=_extras(document),
             model_method=presentation.model_method((document.get("model") or {}).get("method")),
         )
+        if document.get("diversity"):
+            alpha = (document.get("parameters") or {}).get("alpha") or 0.05
+            context.update(
+                diversity_sentence=presentation.diversity_sentence(
+                    document["diversity"], labels, alpha=alpha
+                ),
+                diversity=presentation.diversity_rows(document["diversity"], labels),
+                diversity_plot=next((p for p in run.plots if p["key"] == "diversity"), None),
+            )
         if document.get("detection"):
             found = document["detection"]
             context.update(
@@ -146,6 +155,7 @@ KNOWN_KEYS = {
     "with_exclusions",
     "zscores",
     "detection",
+    "diversity",
     "notes",
     "protocol",
     "n_comparisons",

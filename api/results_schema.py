@@ -251,6 +251,61 @@ class PairwisePreferenceSerializer(serializers.Serializer):
     agreement = PairAgreementSerializer()
 
 
+class SimilaritySerializer(serializers.Serializer):
+    mean = number("Mean pairwise cosine similarity within briefs, pooled over briefs.")
+    ci95 = interval("95% percentile CI from resampling samples within briefs.")
+    reasons = reasons()
+
+
+class DiversityGroupSerializer(serializers.Serializer):
+    n_samples = serializers.IntegerField(help_text="Text samples of the group.")
+    n_briefs = serializers.IntegerField(help_text="Briefs they answer.")
+    semantic_similarity = SimilaritySerializer(
+        allow_null=True, help_text="Cosine of sentence embeddings; null for non-text groups."
+    )
+    tfidf_similarity = SimilaritySerializer(
+        allow_null=True, help_text="Cosine of TF-IDF vectors (scikit-learn defaults)."
+    )
+    distinct_1 = number("Distinct words over all words, within briefs (Li et al. 2016).")
+    distinct_2 = number("Distinct word bigrams over all bigrams, within briefs.")
+    distinct_3 = number("Distinct word trigrams over all trigrams, within briefs.")
+    compression_ratio = number(
+        "Size of the texts over their gzip size, within briefs (Shaib et al. 2024); higher "
+        "is more repetitive."
+    )
+    reasons = reasons()
+
+
+class BetweenGroupsSerializer(serializers.Serializer):
+    groups = serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2)
+    semantic_similarity = SimilaritySerializer(
+        help_text="Mean cosine of a sample of each group written for the same brief."
+    )
+
+
+class DiversityDifferenceSerializer(serializers.Serializer):
+    groups = serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2)
+    measure = serializers.ChoiceField(choices=["semantic_similarity", "tfidf_similarity"])
+    difference = number(
+        "Similarity of a minus that of b, within briefs both answer with two samples or more "
+        "(weighted by the two groups' samples in the brief)."
+    )
+    ci95 = interval()
+    p = number("Two-sided permutation p (group labels shuffled within briefs).")
+    p_holm = number("p adjusted by Holm across the pairs of the same measure.")
+    reasons = reasons()
+
+
+class DiversitySerializer(serializers.Serializer):
+    model = serializers.CharField(
+        allow_null=True, help_text="The sentence-embedding model and its package version."
+    )
+    groups = serializers.DictField(child=DiversityGroupSerializer(), help_text="By group key.")
+    between_groups = BetweenGroupsSerializer(many=True)
+    differences = DiversityDifferenceSerializer(many=True)
+    reasons = reasons()
+
+
 class ResultsDocumentSerializer(serializers.Serializer):
     """The results document (DESIGN §5); extra keys are allowed, these are fixed."""
 
@@ -280,6 +335,11 @@ class ResultsDocumentSerializer(serializers.Serializer):
         required=False,
         help_text="A pairwise study's comparisons: win rates, Bradley-Terry abilities with "
         "a first-position effect, ordering verdicts and agreement (issue 16).",
+    )
+    diversity = DiversitySerializer(
+        required=False,
+        help_text="How alike the samples of each group are (text samples; from the "
+        "platform's analyses, and from analyze_csv given --samples).",
     )
 
     class Meta:

@@ -35,6 +35,7 @@ BRIEF_KEY = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 RANGE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:-|\u2013|to|\.\.)\s*(-?\d+(?:\.\d+)?))?\s*")
 
 
+GROUP_MISSING = "missing; every sample needs a group"
 DUPLICATE_IN_STUDY = "duplicate id '{id}' (already in the study)"
 MEDIA_NOT_STORED = (
     "the media file could not be stored: {cause}. "
@@ -292,6 +293,58 @@ def _jsonl_records(text: str, errors: _Errors):
         yield number, record
 
 
+def _reader_for(source: str):
+    """The record reader for a file's type (by its suffix), or ImportFailed."""
+    suffix = Path(source).suffix.lower()
+    if suffix not in {".csv", ".jsonl", ".ndjson"}:
+        raise ImportFailed(
+            [_whole(source, "file_type", "unsupported file type; use .csv or .jsonl")]
+        )
+    return _csv_records if suffix == ".csv" else _jsonl_records
+
+
+def _records(reader, data: bytes, errors: _Errors):
+    text = _decode(data, errors)
+    if text is None:
+        errors.raise_if_any()
+    return reader(text, errors)
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """A line of a samples file as read, unchecked against a study: what the analysis of a
+    file (`manage.py analyze_csv --samples`) needs."""
+
+    line: int
+    group: str
+    brief: str
+    kind: str  # "text", or the file's `kind` column ("image", "audio") or "media"
+    text: str
+    attention: bool
+
+
+def sample_records_read(*, source: str, data: bytes) -> list[SampleRecord]:
+    """The samples of a CSV or JSONL file in the import format, read as an import reads
+    them (same decoding, columns and line numbers), without a study or media; ImportFailed
+    lists every problem of the file's form and every line without a group."""
+    errors = _Errors(source, settings.BLINDRATE_IMPORT_MAX_ERRORS)
+    out = []
+    for line, record in _records(_reader_for(source), data, errors):
+        group = _as_text(record.get("group")).strip()
+        if not group:
+            errors.add(line, "group", "missing", GROUP_MISSING)
+        text = _as_text(record.get("text"))
+        kind = _as_text(record.get("kind")).strip().lower()
+        kind = Sample.Kind.TEXT if text.strip() else (kind or "media")
+        attention = _parse_bool(record.get("attention"))
+        if attention is None:
+            errors.add(line, "attention", "invalid", _not_bool(record.get("attention")))
+        brief = _as_text(record.get("brief")).strip()
+        out.append(SampleRecord(line, group, brief, kind, text, bool(attention)))
+    errors.raise_if_any()
+    return out
+
+
 def _as_text(value) -> str:
     if value is None:
         return ""
@@ -307,6 +360,10 @@ def _parse_bool(value) -> bool | None:
     if word in FALSE_WORDS:
         return False
     return None
+
+
+def _not_bool(value) -> str:
+    return f"'{_as_text(value)}' is not true or false"
 
 
 def _parse_expected(value) -> tuple[float, float] | None:
@@ -352,17 +409,9 @@ class _Importer:
 
     def run(self, data: bytes) -> list[Row]:
         """The rows of a CSV or JSONL file, checked."""
-        suffix = Path(self.source).suffix.lower()
-        if suffix not in {".csv", ".jsonl", ".ndjson"}:
-            raise ImportFailed(
-                [_whole(self.source, "file_type", "unsupported file type; use .csv or .jsonl")]
-            )
+        reader = _reader_for(self.source)
         self._assert_groups()
-        text = _decode(data, self.errors)
-        if text is None:
-            self.errors.raise_if_any()
-        reader = _csv_records if suffix == ".csv" else _jsonl_records
-        return self.check(reader(text, self.errors))
+        return self.check(_records(reader, data, self.errors))
 
     def check(self, records: Iterable[tuple[int, dict]]) -> list[Row]:
         """Check (line or item number, record) pairs; the rows, or ImportFailed with every
@@ -436,7 +485,7 @@ class _Importer:
         group_key = _as_text(record.get("group")).strip()
         group = self.groups.get(group_key)
         if not group_key:
-            self.errors.add(line, "group", "missing", "missing; every sample needs a group")
+            self.errors.add(line, "group", "missing", GROUP_MISSING)
         elif group is None:
             known = ", ".join(self.groups)
             self.errors.add(
@@ -497,8 +546,7 @@ class _Importer:
         """Whether the sample is an attention check, and its expected score range."""
         attention = _parse_bool(record.get("attention"))
         if attention is None:
-            message = f"'{_as_text(record.get('attention'))}' is not true or false"
-            self.errors.add(line, "attention", "invalid", message)
+            self.errors.add(line, "attention", "invalid", _not_bool(record.get("attention")))
         raw_expected = record.get("expected")
         if not _as_text(raw_expected).strip():
             if attention:

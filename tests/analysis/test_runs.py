@@ -60,7 +60,12 @@ def test_an_analysis_started_through_the_service_succeeds_when_its_task_runs(
     assert run.input_counts["attention_check_ratings"] == document["n_attention_check_ratings"] > 0
     assert len(run.input_sha256) == 64
     assert run.engine_version == document["parameters"]["engine_version"]
-    assert [plot["key"] for plot in run.plots] == ["distributions", "means", "leniency"]
+    assert [plot["key"] for plot in run.plots] == [
+        "distributions",
+        "means",
+        "leniency",
+        "diversity",
+    ]
     for plot in run.plots:
         assert plot["file"] == f"analysis/{run.pk}/{plot['key']}.png"
         with default_storage.open(plot["file"], "rb") as png:
@@ -251,7 +256,11 @@ def test_a_study_with_one_group_and_identical_scores_succeeds_with_nulls_and_rea
     assert document["pairwise"] == []
     (claim,) = document["claims"]
     assert claim["verdict"] is None and claim["reasons"]
-    assert len(run.plots) == 3
+    # Three samples, each for its own brief: no pair to compare, said with the reason.
+    similarity = document["diversity"]["groups"]["human"]["semantic_similarity"]
+    assert similarity["mean"] is None and "no brief has two samples" in similarity["reasons"]["mean"]
+    assert document["diversity"]["differences"] == []
+    assert len(run.plots) == 4
 
 
 def lose_message(run: AnalysisRun, *, seconds_ago: float, sends: int = 1) -> None:

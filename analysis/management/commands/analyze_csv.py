@@ -6,6 +6,7 @@ It runs with DATABASE_URL pointing nowhere: no system checks (they would look at
 database) and no query anywhere on its path."""
 
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -41,6 +42,12 @@ class Command(BaseCommand):
         parser.add_argument("--model-method", choices=["auto", "reml", "moments"], default="auto")
         parser.add_argument(
             "--reference", help="comparisons: the group whose ability is 0 (default: the first)"
+        )
+        parser.add_argument(
+            "--samples",
+            metavar="FILE",
+            help="the samples' texts in the import format (CSV or JSONL with group, brief, "
+            "text): adds the diversity section",
         )
         parser.add_argument("--json", action="store_true", help="print the results document")
 
@@ -90,6 +97,10 @@ class Command(BaseCommand):
             group_order=order,
             model_method=options["model_method"],
         )
+        if options["samples"]:
+            document["diversity"] = diversity_of_file(
+                options["samples"], groups=ratings.groups, order=order, seed=options["seed"]
+            )
         document["input"] = {
             "criterion": ratings.criterion,
             "sha256": input_checksum(frame, ratings.rating_ids),
@@ -150,3 +161,44 @@ class Command(BaseCommand):
         labels = {key: key for key in order}
         for line in pairwise_summary_lines(document, labels):
             self.stdout.write(line)
+
+
+def diversity_of_file(path: str, *, groups: list[str], order: list[str], seed: int) -> dict:
+    """The diversity section of a samples file (the import format), embedded here and now
+    (no database, so no cache); attention checks are left out."""
+    from studies.importing import ImportFailed, sample_records_read
+
+    name = Path(path).name
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise CommandError(f"{name}: cannot read the file ({error.strerror})") from error
+    try:
+        records = [r for r in sample_records_read(source=name, data=data) if not r.attention]
+    except ImportFailed as error:
+        raise CommandError("\n".join(error.errors)) from error
+    unknown = [
+        f"{name} line {r.line}, field group: unknown group '{r.group}' (known: {', '.join(groups)})"
+        for r in records
+        if r.group not in groups
+    ]
+    if unknown:
+        raise CommandError("\n".join(unknown[:20]))
+    from analysis import embeddings
+    from analysis.engine.diversity import DiversitySamples, diversity_section
+
+    samples = DiversitySamples(
+        group=[r.group for r in records],
+        brief=[r.brief for r in records],
+        kind=[r.kind for r in records],
+        text=[r.text if r.kind == "text" else "" for r in records],
+    )
+    index = samples.text_index.tolist()
+    vectors = embeddings.embed([samples.text[i] for i in index]) if index else None
+    return diversity_section(
+        samples,
+        embeddings=vectors,
+        model=embeddings.model_id() if index else None,
+        group_order=order,
+        seed=seed,
+    )
