@@ -29,12 +29,14 @@ def closed_study(
     model=TRUTH,
     checks=True,
     before_open=None,
+    texts=None,
     **settings,
 ):
     """A study built through the real services, rated by simulated raters, and closed.
     Every rater may rate every sample (the simulation follows the real rule, which never
     gives a sample more than `ratings_per_sample` ratings). `before_open(study)` runs on
-    the draft, samples imported."""
+    the draft, samples imported. `texts` replaces the generated samples with
+    (group, brief, text) rows."""
     settings.setdefault("ratings_per_sample", raters)
     study = study_services.study_create(
         owner=owner,
@@ -50,8 +52,10 @@ def closed_study(
     )
     lines = ["group,text,brief,attention,expected"]
     for group in groups:
-        for index in range(per_group):
+        for index in range(per_group if texts is None else 0):
             lines.append(f"{group['key']},Piece {index} of {group['key']}.,b{index},,")
+    for group, brief, text in texts or []:
+        lines.append(f'{group},"{text}",{brief},,')
     if checks:
         first = groups[0]["key"]
         lines.append(f"{first},Please give this text the lowest score.,b0,true,1-2")

@@ -29,7 +29,8 @@ briefs they answer differ by nothing.
 
 Uncertainty: 95% percentile intervals from resampling samples with replacement within each
 cell (group x brief); a resample's pairs are those of two different original samples (a
-sample drawn twice is not a pair with itself). Tests of a difference permute group labels
+sample drawn twice is not a pair with itself), and a resample that drew only one sample
+(no pair) is drawn again. Tests of a difference permute group labels
 within briefs (the two groups' samples of each brief are shuffled between them) and
 report the two-sided p = (1 + #{|d*| >= |d|}) / (1 + permutations). All draws come from
 the seeded generator given.
@@ -144,6 +145,19 @@ def _interval(draws: np.ndarray, level: float) -> tuple[float, float, str | None
     return float(low), float(high), None
 
 
+def _draws(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    """How often each of n samples is drawn in `size` resamples with replacement; a
+    resample that drew one sample n times (no pair left) is drawn again, so every
+    resample of a cell of two or more samples has a pair."""
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=size).astype(np.float64)
+    if n >= 2:
+        single = np.flatnonzero(counts.max(axis=1) == n)
+        while single.size:
+            counts[single] = rng.multinomial(n, np.full(n, 1 / n), size=single.size)
+            single = single[counts[single].max(axis=1) == n]
+    return counts
+
+
 def _within_sums(g: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum of cosines over pairs of different originals (times 2), and pairs (times 2),
     for each row of `counts` (how often each sample was drawn)."""
@@ -190,9 +204,7 @@ def similarity(
         for a in np.unique(codes).tolist():
             local = np.flatnonzero(codes == a)
             n = local.size
-            counts = np.vstack(
-                [np.ones((1, n)), rng.multinomial(n, np.full(n, 1 / n), size=n_resamples)]
-            )
+            counts = np.vstack([np.ones((1, n)), _draws(rng, n, n_resamples)])
             draws[a] = counts
             num, den = _within_sums(g_all[np.ix_(local, local)], counts)
             within_num[a] += num
