@@ -559,10 +559,13 @@ def _ci2(ci) -> str:
     return f"{number(ci[0], 2)} to {number(ci[1], 2)}"
 
 
-def diversity_rows(diversity: dict, labels: dict[str, str]) -> dict:
-    """The diversity tables: per group, between groups, and the tested differences."""
+def diversity_rows(diversity: dict, labels: dict[str, str], order=()) -> dict:
+    """The diversity tables: per group (in `order`, then the rest), between groups, and
+    the tested differences."""
+    found = diversity.get("groups") or {}
+    keys = [key for key in order if key in found] + sorted(set(found) - set(order))
     groups = []
-    for key, entry in (diversity.get("groups") or {}).items():
+    for key, entry in ((key, found[key]) for key in keys):
         semantic = entry.get("semantic_similarity") or {}
         tfidf = entry.get("tfidf_similarity") or {}
         groups.append(

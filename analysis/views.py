@@ -117,7 +117,11 @@ def study_results(request, slug: str, run_id: int | None = None):
                 diversity_sentence=presentation.diversity_sentence(
                     document["diversity"], labels, alpha=alpha
                 ),
-                diversity=presentation.diversity_rows(document["diversity"], labels),
+                diversity=presentation.diversity_rows(
+                    document["diversity"],
+                    labels,
+                    (document.get("parameters") or {}).get("group_order") or list(labels),
+                ),
                 diversity_plot=next((p for p in run.plots if p["key"] == "diversity"), None),
             )
         if document.get("detection"):

@@ -258,7 +258,9 @@ def test_a_study_with_one_group_and_identical_scores_succeeds_with_nulls_and_rea
     assert claim["verdict"] is None and claim["reasons"]
     # Three samples, each for its own brief: no pair to compare, said with the reason.
     similarity = document["diversity"]["groups"]["human"]["semantic_similarity"]
-    assert similarity["mean"] is None and "no brief has two samples" in similarity["reasons"]["mean"]
+    assert (
+        similarity["mean"] is None and "no brief has two samples" in similarity["reasons"]["mean"]
+    )
     assert document["diversity"]["differences"] == []
     assert len(run.plots) == 4
 
