@@ -8,7 +8,7 @@ import math
 from django.db import transaction
 
 from analysis.services import analysis_create, analysis_execute
-from demo.content import ATTENTION_CHECKS, BRIEFS
+from demo.content import ATTENTION_CHECKS, BRIEFS, EXTRA_SAMPLES
 from ratings.simulation import RaterModel, study_simulate_raters
 from studies import services
 from studies.importing import samples_import
@@ -65,6 +65,20 @@ def demo_samples_jsonl() -> bytes:
                     "meta_author": "blindrate demo",
                 }
             )
+    taken: dict[tuple[str, str], int] = {}
+    for extra in EXTRA_SAMPLES:
+        number = taken[(extra["brief"], extra["group"])] = (
+            taken.get((extra["brief"], extra["group"]), 1) + 1
+        )
+        lines.append(
+            {
+                "id": f"{extra['brief']}-{extra['group']}-{number}",
+                "group": extra["group"],
+                "brief": extra["brief"],
+                "text": extra["text"],
+                "meta_author": "blindrate demo",
+            }
+        )
     for check in ATTENTION_CHECKS:
         low, high = check["expected"]
         lines.append(
@@ -171,7 +185,7 @@ def _simulated_twin(*, owner, slug, title, raters, seed, shown_per_item, **setti
     """A twin of the seed study with `raters` simulated raters, closed; each sample's
     slots sized so the raters' regular items (each showing `shown_per_item` samples, and
     each shown sample taking a slot) about fill it. The study and the rows stored."""
-    regular = sum(len(brief["samples"]) for brief in BRIEFS)
+    regular = sum(len(brief["samples"]) for brief in BRIEFS) + len(EXTRA_SAMPLES)
     per_rater = SIMULATED_SAMPLES_PER_RATER
     target = max(1, math.ceil(shown_per_item * raters * (per_rater - 2) / regular))
     study = _build_study(

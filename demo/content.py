@@ -694,3 +694,180 @@ ATTENTION_CHECKS: tuple[dict, ...] = (
         "expected": (1, 3),
     },
 )
+
+# Further samples for three briefs, so that each group has three samples of the same brief
+# to compare (the results' diversity section): the collaboration group's share their
+# ideas and some words, the human ones go their own ways, the AI ones in between.
+EXTRA_SAMPLES: tuple[dict, ...] = (
+    {
+        "brief": "bike-coop-slogans",
+        "group": "collaboration",
+        "text": (
+            "Bring your bike, we bring the tools.\n"
+            "The community workshop where every rider belongs.\n"
+            "Fix it, ride it, pass it on.\n"
+            "Keeping the neighbourhood's wheels turning."
+        ),
+    },
+    {
+        "brief": "bike-coop-slogans",
+        "group": "collaboration",
+        "text": (
+            "Broken chain? Bring it on.\n"
+            "A workshop run by neighbours, for neighbours.\n"
+            "Repair, reuse, ride again!\n"
+            "We keep the wheels turning together."
+        ),
+    },
+    {
+        "brief": "bike-coop-slogans",
+        "group": "human",
+        "text": (
+            "Chain came off? So did ours, once.\n"
+            "Thursday nights, back door, mind the dog.\n"
+            "We have a pump. We have biscuits.\n"
+            "Pay what you can, or pay in inner tubes."
+        ),
+    },
+    {
+        "brief": "bike-coop-slogans",
+        "group": "human",
+        "text": (
+            "Squeaky brakes are a cry for help.\n"
+            "Old frames, new friends.\n"
+            "Nobody here owns a racing suit.\n"
+            "Bikes mended by people who also walk."
+        ),
+    },
+    {
+        "brief": "bike-coop-slogans",
+        "group": "ai",
+        "text": (
+            "Fix it yourself, with a little help.\n"
+            "Our tools, your ride, one neighbourhood.\n"
+            "From flat tyres to loose chains, we've got you.\n"
+            "Open every Tuesday evening."
+        ),
+    },
+    {
+        "brief": "bike-coop-slogans",
+        "group": "ai",
+        "text": (
+            "Learn to fix, learn to ride.\n"
+            "Your neighbourhood bike workshop, run by volunteers.\n"
+            "Every repair keeps a bike on the road.\n"
+            "Drop in on Tuesday nights."
+        ),
+    },
+    {
+        "brief": "library-tagline",
+        "group": "collaboration",
+        "text": (
+            "*Borrow the thing, not the debt.*\n"
+            "One card opens the whole shed: a thriller on Tuesday, a drill on Saturday, "
+            "tomato seeds in May."
+        ),
+    },
+    {
+        "brief": "library-tagline",
+        "group": "collaboration",
+        "text": (
+            "*Own less, do more.*\n"
+            "A library card that works all year: a cookbook in winter, a tent in summer, "
+            "bean seeds in spring."
+        ),
+    },
+    {
+        "brief": "library-tagline",
+        "group": "human",
+        "text": (
+            "*The shelf that goes home with you.*\n"
+            "Bramble Lane lends hedge trimmers, chess sets and sourdough starter, and asks "
+            "only that you bring them back less broken than you found them."
+        ),
+    },
+    {
+        "brief": "library-tagline",
+        "group": "human",
+        "text": (
+            "*Ask for it. We probably have one.*\n"
+            "A former bus depot full of drills, jigsaws, tents and poetry, open to anyone "
+            "who lives close enough to walk here in slippers."
+        ),
+    },
+    {
+        "brief": "library-tagline",
+        "group": "ai",
+        "text": (
+            "*Share more, own less.*\n"
+            "The Maple Street Library lends books, tools, games and seeds to everyone in "
+            "the neighbourhood, completely free."
+        ),
+    },
+    {
+        "brief": "library-tagline",
+        "group": "ai",
+        "text": (
+            "*Your neighbourhood's shared shelf.*\n"
+            "Borrow novels, ladders, board games and seed packets from the library around "
+            "the corner, at no cost."
+        ),
+    },
+    {
+        "brief": "museum-slogans",
+        "group": "collaboration",
+        "text": (
+            "Local history, without the boring bits.\n"
+            "Three centuries of secrets under one roof.\n"
+            "Find out what happened on your street."
+        ),
+    },
+    {
+        "brief": "museum-slogans",
+        "group": "collaboration",
+        "text": (
+            "Your town had drama before you were born.\n"
+            "Three hundred years of local scandals in one building.\n"
+            "The past lives on Mill Road."
+        ),
+    },
+    {
+        "brief": "museum-slogans",
+        "group": "human",
+        "text": (
+            "We have a stuffed pike that has seen things.\n"
+            "Your school is in our photos. Look closely.\n"
+            "No one will shush you. Much.\n"
+            "Bring a friend, find their great-gran."
+        ),
+    },
+    {
+        "brief": "museum-slogans",
+        "group": "human",
+        "text": (
+            "The mayor in 1890 was a fraud. Come and see the proof.\n"
+            "Our oldest shoe is older than the town hall.\n"
+            "Free on Saturdays, spooky on Thursdays."
+        ),
+    },
+    {
+        "brief": "museum-slogans",
+        "group": "ai",
+        "text": (
+            "Discover the stories that shaped your town.\n"
+            "History is more exciting than you think.\n"
+            "Snap, share and explore the past.\n"
+            "Free for under-18s."
+        ),
+    },
+    {
+        "brief": "museum-slogans",
+        "group": "ai",
+        "text": (
+            "Your town's past, waiting to be discovered.\n"
+            "Real stories, real people, right here.\n"
+            "Explore, learn and share.\n"
+            "Open late every Friday."
+        ),
+    },
+)
