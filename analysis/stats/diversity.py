@@ -69,16 +69,36 @@ class Count:
         return self.part / self.whole if self.whole else NAN
 
 
+def _word_codes(texts: Sequence[str]) -> list[np.ndarray]:
+    """Each text's words as integer codes (one code per distinct word of the texts)."""
+    vocabulary: dict[str, int] = {}
+    return [
+        np.array([vocabulary.setdefault(w, len(vocabulary)) for w in words(t)], dtype=np.int64)
+        for t in texts
+    ]
+
+
+def _distinct(codes: list[np.ndarray], n: int) -> Count:
+    """Distinct n-grams and all n-grams of texts given as word codes: each n-gram is one
+    integer, sum of code_i * V^(n-1-i) (V words; exact while V^n < 2^63)."""
+    size = 1 + max((int(c.max()) for c in codes if c.size), default=0)
+    grams = []
+    for c in codes:
+        if c.size < n:
+            continue
+        gram = np.zeros(c.size - n + 1, dtype=np.int64)
+        for i in range(n):
+            gram = gram * size + c[i : c.size - n + 1 + i]
+        grams.append(gram)
+    if not grams:
+        return Count(0, 0)
+    joined = np.concatenate(grams)
+    return Count(int(np.unique(joined).size), int(joined.size))
+
+
 def distinct_n(texts: Sequence[str], n: int) -> Count:
     """Distinct n-grams and all n-grams of the texts (n-grams inside each text)."""
-    seen: set[tuple[str, ...]] = set()
-    total = 0
-    for text in texts:
-        tokens = words(text)
-        grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-        total += len(grams)
-        seen.update(grams)
-    return Count(len(seen), total)
+    return _distinct(_word_codes(texts), n)
 
 
 def compression(texts: Sequence[str]) -> Count:
@@ -149,13 +169,18 @@ def _draws(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     """How often each of n samples is drawn in `size` resamples with replacement; a
     resample that drew one sample n times (no pair left) is drawn again, so every
     resample of a cell of two or more samples has a pair."""
-    counts = rng.multinomial(n, np.full(n, 1 / n), size=size).astype(np.float64)
+    counts = _counts(rng, n, size)
     if n >= 2:
         single = np.flatnonzero(counts.max(axis=1) == n)
         while single.size:
-            counts[single] = rng.multinomial(n, np.full(n, 1 / n), size=single.size)
+            counts[single] = _counts(rng, n, single.size)
             single = single[counts[single].max(axis=1) == n]
     return counts
+
+
+def _counts(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    drawn = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
+    return np.bincount(drawn.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
 
 
 def _within_sums(g: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -295,7 +320,8 @@ def lexical(texts: Sequence[str], brief: np.ndarray) -> Lexical:
     briefs and pooled over them."""
     brief = np.asarray(brief)
     cells = [[texts[i] for i in np.flatnonzero(brief == b)] for b in np.unique(brief).tolist()]
-    distinct = {n: pooled([distinct_n(cell, n) for cell in cells]) for n in (1, 2, 3)}
+    codes = [_word_codes(cell) for cell in cells]
+    distinct = {n: pooled([_distinct(cell, n) for cell in codes]) for n in (1, 2, 3)}
     ratio = pooled([compression(cell) for cell in cells])
     reasons = {f"distinct_{n}": NO_WORDS for n, value in distinct.items() if not np.isfinite(value)}
     return Lexical(distinct, ratio, reasons)
