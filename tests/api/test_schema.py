@@ -71,9 +71,10 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
         "n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",
         "omnibus", "pairwise", "model", "reliability",
     }  # fmt: skip
-    optional = {"detection", "protocol", "pairwise_preference"}
+    optional = {"detection", "protocol", "pairwise_preference", "diversity"}
     assert set(document["properties"]) == fixed | optional
-    assert set(document["required"]) == fixed  # detection only when raters guessed
+    # detection only when raters guessed; diversity not in analyze_csv without --samples
+    assert set(document["required"]) == fixed
     pairwise = components["PairwisePreference"]
     assert set(pairwise["properties"]) == {
         "n_comparisons", "n_participants", "ties_allowed", "win_rates", "bradley_terry",
@@ -98,6 +99,16 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
         "kind", "groups", "claimed", "observed", "ci95", "p", "verdict"
     }  # fmt: skip
     assert set(components["MixedModel"]["properties"]) >= {"method", "means", "variance"}
+    assert set(components["Diversity"]["properties"]) == {
+        "model", "groups", "between_groups", "differences", "reasons"
+    }  # fmt: skip
+    assert set(components["DiversityGroup"]["properties"]) == {
+        "n_samples", "n_briefs", "semantic_similarity", "tfidf_similarity", "distinct_1",
+        "distinct_2", "distinct_3", "compression_ratio", "reasons",
+    }  # fmt: skip
+    assert set(components["DiversityDifference"]["properties"]) == {
+        "groups", "measure", "difference", "ci95", "p", "p_holm", "reasons"
+    }  # fmt: skip
     detail = components["AnalysisRunDetail"]["properties"]["results"]
     assert "ResultsDocument" in str(detail)
 
