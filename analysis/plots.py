@@ -274,7 +274,7 @@ def similarity_by_group(document: dict, order: list[str], labels: dict[str, str]
     ax.set_yticks(y, _labels(keys, labels))
     ax.set_xlim(0, 1)
     ax.set_xlabel("mean similarity of two samples of the group for the same brief, 95% CI")
-    ax.set_title("How alike each group's samples are (higher: more homogeneous)", loc="left")
+    ax.set_title("Similarity within groups (higher: more alike)", loc="left")
     if labelled:
         ax.legend(loc="best", frameon=False)
     ax.margins(y=0.3)
