@@ -39,7 +39,7 @@ def rss_mb() -> float:
 
 
 def texts(n: int, seed: int) -> list[str]:
-    from studies.demo_content import BRIEFS
+    from demo.content import BRIEFS
 
     vocabulary = sorted(
         {
