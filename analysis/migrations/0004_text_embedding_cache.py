@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analysis", "0002_run_sent_at_sends"),
+        ("analysis", "0003_plan_jobs"),
     ]
 
     operations = [
