@@ -242,6 +242,7 @@ def pairwise_preference(document: dict, order: list[str], labels: dict[str, str]
     right.set_yticks(np.arange(len(order)), _labels(order, labels))
     right.set_xlabel("against")
     right.set_title("Win rate of the row group (ties half)", loc="left")
+    return figure
 
 
 def similarity_by_group(document: dict, order: list[str], labels: dict[str, str]) -> Figure:
