@@ -287,22 +287,27 @@ def plots_render(
 ) -> list[Plot]:
     with matplotlib.rc_context(STYLE):
         if document.get("pairwise_preference"):
-            figure = pairwise_preference(document, order, labels)
-            title = "Abilities and win rates"
-            return [Plot(key="pairwise", title=title, png=_png(figure))]
-        figures = [
-            (
-                "distributions",
-                "Score distributions by group",
-                distributions(document, order, labels),
-            ),
-            (
-                "means",
-                "Group means against the claims",
-                means_against_claims(document, order, labels, margin),
-            ),
-            ("leniency", "Rater leniency", leniency(frame)),
-        ]
+            figures = [
+                (
+                    "pairwise",
+                    "Abilities and win rates",
+                    pairwise_preference(document, order, labels),
+                )
+            ]
+        else:
+            figures = [
+                (
+                    "distributions",
+                    "Score distributions by group",
+                    distributions(document, order, labels),
+                ),
+                (
+                    "means",
+                    "Group means against the claims",
+                    means_against_claims(document, order, labels, margin),
+                ),
+                ("leniency", "Rater leniency", leniency(frame)),
+            ]
         if (document.get("diversity") or {}).get("groups"):
             figures.append(
                 (

@@ -372,11 +372,12 @@ def analysis_document(
 
 
 def analysis_pairwise_document(
-    *, study: Study, parameters: dict, header, rows, progress=None
+    *, study: Study, parameters: dict, header, rows, progress: "_Progress | None" = None
 ) -> tuple[dict, dict, str, object]:
     """Run the pairwise engine on a pairwise study's comparisons, given as the comparisons
-    export's header and rows: (results document, input counts, input SHA-256, frame).
-    Bad rows raise ComparisonsFileError naming line and field."""
+    export's header and rows, and the diversity section on the study's samples: (results
+    document, input counts, input SHA-256, frame). Bad rows raise ComparisonsFileError
+    naming line and field."""
     from analysis import engine
     from analysis.comparisons_csv import comparisons_rows_read
 
@@ -391,7 +392,10 @@ def analysis_pairwise_document(
         seed=parameters["seed"],
         group_order=selectors.analysis_group_order(study=study),
         ties_allowed=study.allow_ties,
-        progress=progress,
+        progress=progress.engine if progress is not None else None,
+    )
+    document["diversity"] = analysis_diversity(
+        study=study, seed=parameters["seed"], progress=progress
     )
     counts = input_counts(document)
     document["input"] = {"criterion": parameters["criterion"], "sha256": checksum, **counts}
@@ -529,7 +533,7 @@ def analysis_execute(*, run_id: int) -> AnalysisRun | None:
                     parameters=parameters,
                     header=header,
                     rows=rows,
-                    progress=progress.engine,
+                    progress=progress,
                 )
             else:
                 frame, rating_ids = selectors.analysis_ratings_frame(

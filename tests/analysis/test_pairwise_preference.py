@@ -304,7 +304,7 @@ def test_the_job_of_a_pairwise_study_analyzes_its_comparisons_and_the_page_shows
     document = run.results
     assert document["pairwise_preference"]["n_comparisons"] == 1200
     assert run.input_counts["comparisons"] == 1200 and len(run.input_sha256) == 64
-    assert [plot["key"] for plot in run.plots] == ["pairwise"]
+    assert [plot["key"] for plot in run.plots] == ["pairwise", "diversity"]
     client.force_login(researcher)
     html = client.get(reverse("analysis:study_results", args=[study.slug])).content.decode()
     assert 'id="win-rates"' in html and 'id="bradley-terry"' in html
@@ -334,6 +334,12 @@ def test_a_pairwise_study_is_analysed_from_its_comparisons_as_the_export_writes_
     stored = Comparison.objects.filter(assignment__participant__study=study)
     assert section["n_comparisons"] == stored.count() == run.input_counts["comparisons"]
     assert section["ties_allowed"] is True
+    # A pairwise study of texts gets the diversity section as a rating study does.
+    assert set(run.results["diversity"]["groups"]) == {"human", "ai", "collaboration"}
+    assert [plot["key"] for plot in run.plots] == ["pairwise", "diversity"]
+    # A pairwise study of texts gets the diversity section as a rating study does.
+    assert set(run.results["diversity"]["groups"]) == {"human", "ai", "collaboration"}
+    assert [plot["key"] for plot in run.plots] == ["pairwise", "diversity"]
 
     exported = tmp_path / "comparisons.csv"
     exported.write_text("".join(comparisons_csv_lines(study=study)), encoding="utf-8")
