@@ -45,12 +45,32 @@ class PlanJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     study's Plan section or the API): their progress and, once done, the recommendation;
     the plan itself is shown in the study's Plan section."""
 
-    list_display = ["__str__", "study", "status", "stage", "percent", "created_at",
-                    "finished_at", "recommendation"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "study",
+        "status",
+        "stage",
+        "percent",
+        "created_at",
+        "finished_at",
+        "recommendation",
+    ]
     list_filter = ["status", ("study", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["study"]
-    fields = ["study", "status", "stage", "percent", "recommendation", "verdicts", "error",
-              "parameters", "requested_by", "created_at", "started_at", "finished_at"]  # fmt: skip
+    fields = [
+        "study",
+        "status",
+        "stage",
+        "percent",
+        "recommendation",
+        "verdicts",
+        "error",
+        "parameters",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):

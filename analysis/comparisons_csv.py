@@ -18,9 +18,20 @@ import numpy as np
 from analysis.ratings_csv import MAX_ERRORS, RatingsFileError, csv_number
 
 HEADER = (
-    "comparison", "study", "participant", "brief", "sample_a", "sample_b", "group_a",
-    "group_b", "criterion", "choice", "strength", "seconds", "created_at",
-)  # fmt: skip
+    "comparison",
+    "study",
+    "participant",
+    "brief",
+    "sample_a",
+    "sample_b",
+    "group_a",
+    "group_b",
+    "criterion",
+    "choice",
+    "strength",
+    "seconds",
+    "created_at",
+)
 REQUIRED = ("participant", "sample_a", "sample_b", "group_a", "group_b", "choice")
 CHOICES = ("a", "b", "tie")
 STRENGTHS = ("", "slightly", "clearly", "much")
@@ -112,10 +123,11 @@ def comparisons_rows_read(
                 known = sample_group.setdefault(sample, (group, line))
                 if sample and group and known[0] != group:
                     problem(
-                        line, f"group_{side}",
+                        line,
+                        f"group_{side}",
                         f"sample {sample!r} is in group {known[0]!r} on line {known[1]}, "
                         f"here {group!r}",
-                    )  # fmt: skip
+                    )
             for column in used:
                 columns[column].append(values[column])
             lines.append(line)

@@ -60,8 +60,10 @@ def variance_from_csv(path: str, *, criterion: str | None = None):
         & ~np.isfinite(frame.attention_high)
         & np.isfinite(frame.score)
     )
-    codes = [np.unique(np.asarray(a)[regular], return_inverse=True) for a in
-             (frame.group, frame.participant, frame.sample)]  # fmt: skip
+    codes = [
+        np.unique(np.asarray(a)[regular], return_inverse=True)
+        for a in (frame.group, frame.participant, frame.sample)
+    ]
     fit = fit_crossed(
         frame.score[regular],
         codes[0][1].ravel(),

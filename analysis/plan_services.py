@@ -69,8 +69,9 @@ def _finite(value):
     return value
 
 
-def _design_and_variance(*, study, user, variance, variance_source, pilot, samples_per_group,
-                         ratings_per_sample):  # fmt: skip
+def _design_and_variance(
+    *, study, user, variance, variance_source, pilot, samples_per_group, ratings_per_sample
+):
     """The study's design as planned (resized when asked) and the variances assumed."""
     inputs = selectors.analysis_plan_inputs(study=study, samples_per_group=samples_per_group)
     design = inputs["design"]

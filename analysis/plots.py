@@ -266,12 +266,24 @@ def similarity_by_group(document: dict, order: list[str], labels: dict[str, str]
             if math.isfinite(low) and math.isfinite(high):
                 ax.hlines(row + offset, low, high, color=colour, linewidth=2)
             if math.isfinite(mean):
-                ax.plot([mean], [row + offset], marker, color=colour,
-                        label=None if name in labelled else name)  # fmt: skip
+                ax.plot(
+                    [mean],
+                    [row + offset],
+                    marker,
+                    color=colour,
+                    label=None if name in labelled else name,
+                )
                 labelled.add(name)
             elif measure == "semantic_similarity":
-                ax.text(0.5, row, "no pairs of samples for the same brief", ha="center",
-                        va="center", fontsize=8, color="grey")  # fmt: skip
+                ax.text(
+                    0.5,
+                    row,
+                    "no pairs of samples for the same brief",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="grey",
+                )
     ax.set_yticks(y, _labels(keys, labels))
     ax.set_xlim(0, 1)
     ax.set_xlabel("mean similarity of two samples of the group for the same brief, 95% CI")
@@ -334,17 +346,28 @@ def plan_png(plan: dict) -> bytes:
         ax = figure.subplots()
         samples = grid.get("samples_per_group") or []
         for index, (k, row) in enumerate(
-            zip(grid.get("ratings_per_sample") or [], grid.get("p_right_verdict") or [],
-                strict=True)
-        ):  # fmt: skip
-            ax.plot(samples, row, "-o", markersize=3, color=COLOURS[index % len(COLOURS)],
-                    label=f"{k} ratings per sample")  # fmt: skip
+            zip(
+                grid.get("ratings_per_sample") or [], grid.get("p_right_verdict") or [], strict=True
+            )
+        ):
+            ax.plot(
+                samples,
+                row,
+                "-o",
+                markersize=3,
+                color=COLOURS[index % len(COLOURS)],
+                label=f"{k} ratings per sample",
+            )
         target = recommendation.get("target")
         if target is not None:
             ax.axhline(target, color=CLAIM_COLOUR, linestyle="--", linewidth=1, label="target")
         if design.get("samples_per_group"):
-            ax.axvline(design["samples_per_group"], color="grey", linewidth=1,
-                       label="this design's samples")  # fmt: skip
+            ax.axvline(
+                design["samples_per_group"],
+                color="grey",
+                linewidth=1,
+                label="this design's samples",
+            )
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("samples per group")
         ax.set_ylabel("P(right verdict on every claim)")

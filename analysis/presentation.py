@@ -337,10 +337,15 @@ def pairwise_view(document: dict, labels: dict[str, str]) -> dict:
             }
         )
     abilities = [
-        {"label": labels.get(key, key), "key": key, "estimate": number(entry.get("estimate"), 2),
-         "se": number(entry.get("se"), 3), "ci": _interval(entry.get("ci95"), 2)}
+        {
+            "label": labels.get(key, key),
+            "key": key,
+            "estimate": number(entry.get("estimate"), 2),
+            "se": number(entry.get("se"), 3),
+            "ci": _interval(entry.get("ci95"), 2),
+        }
         for key, entry in (bt.get("abilities") or {}).items()
-    ]  # fmt: skip
+    ]
     p_first = bt.get("p_first_position")
     if p_first is None:
         position = f"The position bias {NOT_CHECKED}."
@@ -462,8 +467,9 @@ def planned_rows(plan: dict, document: dict, labels: dict[str, str], *, decimals
         names = [labels.get(key, key) for key in keys]
         low, high = (claim.get("ci95") or [None, None])[:2]
         achieved = (high - low) / 2 if low is not None and high is not None else None
-        chances = {v: entry.get(f"p_{v}") or 0.0 for v in ("supported", "contradicted",
-                                                             "inconclusive")}  # fmt: skip
+        chances = {
+            v: entry.get(f"p_{v}") or 0.0 for v in ("supported", "contradicted", "inconclusive")
+        }
         likeliest = max(chances, key=chances.get)
         rows.append(
             {
@@ -482,11 +488,17 @@ def planned_design(plan: dict, document: dict, *, decimals: int = 2) -> list[dic
     design, variance = plan.get("design") or {}, plan.get("variance") or {}
     found = (document.get("model") or {}).get("variance") or {}
     rows = [
-        {"what": "raters", "planned": design.get("raters"),
-         "achieved": document.get("n_participants")},
-        {"what": "ratings", "planned": design.get("ratings"),
-         "achieved": document.get("n_ratings")},
-    ]  # fmt: skip
+        {
+            "what": "raters",
+            "planned": design.get("raters"),
+            "achieved": document.get("n_participants"),
+        },
+        {
+            "what": "ratings",
+            "planned": design.get("ratings"),
+            "achieved": document.get("n_ratings"),
+        },
+    ]
     for key in ("participant", "sample", "residual"):
         rows.append(
             {
@@ -538,8 +550,10 @@ def diversity_sentence(diversity: dict, labels: dict[str, str], *, alpha: float 
     a, b = row["groups"]
     if row["difference"] < 0:
         a, b = b, a
-    mean = {key: ((groups.get(key) or {}).get("semantic_similarity") or {}).get("mean")
-            for key in (a, b)}  # fmt: skip
+    mean = {
+        key: ((groups.get(key) or {}).get("semantic_similarity") or {}).get("mean")
+        for key in (a, b)
+    }
     name = {key: labels.get(key, key) for key in (a, b)}
     numbers = (
         f"similarity {number(mean[a], 2)} vs {number(mean[b], 2)}, {_p_phrase(row.get('p_holm'))}"

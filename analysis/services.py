@@ -164,8 +164,9 @@ def _send(run: AnalysisRun) -> None:
     try:
         analysis_run_task.apply_async(args=[run.pk], task_id=run.task_id)
     except Exception:
-        logger.exception("analysis run %s: its task could not be sent; it will be sent again",
-                         run.pk)  # fmt: skip
+        logger.exception(
+            "analysis run %s: its task could not be sent; it will be sent again", run.pk
+        )
 
 
 def _enqueue(run: AnalysisRun) -> None:
@@ -425,8 +426,9 @@ def text_embeddings(
         found.update((digest, np.frombuffer(bytes(vector), dtype="<f4")) for digest, vector in rows)
     missing = [digest for digest in wanted if digest not in found]
     if progress is not None:
-        progress.report(f"embedding {len(missing)} texts ({len(found)} cached)", 0,
-                        part="embedding")  # fmt: skip
+        progress.report(
+            f"embedding {len(missing)} texts ({len(found)} cached)", 0, part="embedding"
+        )
     if missing:
         text_of = dict(zip(hashes, texts, strict=True))
 

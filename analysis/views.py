@@ -35,8 +35,9 @@ class PlanForm(forms.Form):
     pilot = forms.SlugField(required=False, max_length=80)
     samples_per_group = forms.IntegerField(required=False, min_value=2, max_value=100_000)
     ratings_per_sample = forms.IntegerField(required=False, min_value=1, max_value=10_000)
-    method = forms.ChoiceField(choices=[("analytic", "analytic"), ("simulation", "simulation")],
-                               required=False)  # fmt: skip
+    method = forms.ChoiceField(
+        choices=[("analytic", "analytic"), ("simulation", "simulation")], required=False
+    )
     simulations = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
 

@@ -67,9 +67,14 @@ class RatingExport(ApiView):
                 comparisons_export_queryset(study=study, include_attention_checks=checks)
             )
             return self._respond(
-                request, study, rows, comparisons_csv_chunks, comparisons_json_rows,
-                "comparisons", checks,
-            )  # fmt: skip
+                request,
+                study,
+                rows,
+                comparisons_csv_chunks,
+                comparisons_json_rows,
+                "comparisons",
+                checks,
+            )
         rows = self.filter_queryset(
             ratings_export_queryset(study=study, include_attention_checks=checks)
         )

@@ -33,8 +33,9 @@ class UTCDateTimeField(forms.DateTimeField):
 
 
 class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = type("IsoUTCDateTimeField", (django_filters.fields.IsoDateTimeField,
-                                               UTCDateTimeField), {})  # fmt: skip
+    field_class = type(
+        "IsoUTCDateTimeField", (django_filters.fields.IsoDateTimeField, UTCDateTimeField), {}
+    )
 
 
 class StudyFilter(django_filters.FilterSet):

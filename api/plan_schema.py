@@ -101,13 +101,19 @@ class PlanRequestSerializer(serializers.Serializer):
         help_text="Assumed true group means by key (default: as claimed).",
     )
     samples_per_group = serializers.IntegerField(
-        required=False, allow_null=True, min_value=2, max_value=100_000,
+        required=False,
+        allow_null=True,
+        min_value=2,
+        max_value=100_000,
         help_text="Default: the smallest group's samples.",
-    )  # fmt: skip
+    )
     ratings_per_sample = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=10_000,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=10_000,
         help_text="Default: the study's setting.",
-    )  # fmt: skip
+    )
     method = serializers.ChoiceField(choices=["analytic", "simulation"], default="analytic")
     simulations = serializers.IntegerField(default=200, min_value=1, max_value=10_000)
     seed = serializers.IntegerField(default=0, min_value=0, max_value=2**32 - 1)

@@ -223,9 +223,10 @@ class OrderingClaimSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["ordering"])
     groups = serializers.ListField(child=serializers.CharField(), help_text="[preferred, other].")
     verdict = serializers.ChoiceField(
-        choices=["supported", "contradicted", "inconclusive"], allow_null=True,
+        choices=["supported", "contradicted", "inconclusive"],
+        allow_null=True,
         help_text="supported: CI of the win probability above 0.5; contradicted: below.",
-    )  # fmt: skip
+    )
     probability = number("Win rate of the preferred group over the other (ties half).")
     ci95 = interval()
     reasons = reasons()

@@ -198,26 +198,36 @@ class StudySerializer(serializers.Serializer):
         help_text="Sent to after the done page; {code} is replaced by the code.",
     )
     partial_code = serializers.CharField(
-        max_length=64, default="", allow_blank=True,
+        max_length=64,
+        default="",
+        allow_blank=True,
         help_text="For a participant stopped early because the study filled up.",
-    )  # fmt: skip
+    )
     min_items_for_code = serializers.IntegerField(
-        default=_default("min_items_for_code"), min_value=0, max_value=100_000,
+        default=_default("min_items_for_code"),
+        min_value=0,
+        max_value=100_000,
         help_text="Rated items that earn the completion code; 0 means all.",
-    )  # fmt: skip
+    )
     min_median_seconds = FiniteFloatField(
-        default=_default("min_median_seconds"), min_value=0, max_value=LARGE,
+        default=_default("min_median_seconds"),
+        min_value=0,
+        max_value=LARGE,
         help_text="Median seconds per item below which a participant is a speeder; 0: off.",
-    )  # fmt: skip
+    )
     screen_out_speeders = serializers.BooleanField(default=_default("screen_out_speeders"))
     starts_per_address_hour = serializers.IntegerField(
-        default=_default("starts_per_address_hour"), min_value=0, max_value=100_000,
+        default=_default("starts_per_address_hour"),
+        min_value=0,
+        max_value=100_000,
         help_text="New participants per client address per hour; 0: no limit.",
-    )  # fmt: skip
+    )
     leases_per_address = serializers.IntegerField(
-        default=_default("leases_per_address"), min_value=0, max_value=100_000,
+        default=_default("leases_per_address"),
+        min_value=0,
+        max_value=100_000,
         help_text="Unrated items held at once from one client address; 0: no limit.",
-    )  # fmt: skip
+    )
     first_lease_minutes = serializers.IntegerField(
         default=_default("first_lease_minutes"), min_value=1, max_value=7 * 24 * 60
     )

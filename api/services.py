@@ -103,10 +103,11 @@ def _fields(error: ImportFailed, *, single: bool) -> dict[str, list[str]]:
 
 def _report(report: ImportReport, *, single: bool) -> dict:
     warnings = [
-        warning.message if single or warning.line is None
+        warning.message
+        if single or warning.line is None
         else f"{_item_path(warning.line, None, single=False)}: {warning.message}"
         for warning in report.warnings
-    ]  # fmt: skip
+    ]
     return {
         "created": report.created,
         "by_group": report.by_group,
@@ -148,8 +149,7 @@ def api_samples_add(*, study: Study, data) -> dict:
     return _import(study=study, records=records, single=single)
 
 
-def api_sample_upload(*, study: Study, fields: dict[str, str], upload: UploadedFile | None
-                      ) -> dict:  # fmt: skip
+def api_sample_upload(*, study: Study, fields: dict[str, str], upload: UploadedFile | None) -> dict:
     """Add one media sample from a multipart form: `file` and the other fields as text
     (`meta` as a JSON object)."""
     problems: dict[str, list[str]] = {}

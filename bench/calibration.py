@@ -94,22 +94,31 @@ def main() -> int:
     naive = np.zeros(len(CLAIMS), dtype=int)
     started = time.perf_counter()
     for study in range(args.studies):
-        frame = simulate(rng, raters=args.raters, samples_per_group=args.samples_per_group,
-                         per_group=args.per_group)  # fmt: skip
-        doc = analyze(frame, claims=CLAIMS, scale_min=1, scale_max=10, seed=study,
-                      group_order=list(TRUTH))  # fmt: skip
+        frame = simulate(
+            rng,
+            raters=args.raters,
+            samples_per_group=args.samples_per_group,
+            per_group=args.per_group,
+        )
+        doc = analyze(
+            frame, claims=CLAIMS, scale_min=1, scale_max=10, seed=study, group_order=list(TRUTH)
+        )
         model += [c["verdict"] == "contradicted" for c in doc["claims"]]
         naive += [naive_contradicts(frame, c, 0.05) for c in CLAIMS]
     elapsed = time.perf_counter() - started
     ratings = args.raters * args.per_group * len(TRUTH)
-    print(f"{args.studies} studies of {ratings} ratings ({args.raters} raters, "
-          f"{args.samples_per_group} samples per group), alpha 0.05, {elapsed:.0f} s")  # fmt: skip
+    print(
+        f"{args.studies} studies of {ratings} ratings ({args.raters} raters, "
+        f"{args.samples_per_group} samples per group), alpha 0.05, {elapsed:.0f} s"
+    )
     for claim, k, k_naive in zip(CLAIMS, model, naive, strict=True):
         lo, hi = wilson(int(k), args.studies)
         name = " - ".join(claim.groups)
-        print(f"{claim.kind:<10} {name:<24} contradicted {k / args.studies:6.3f} "
-              f"(95% CI {lo:.3f} to {hi:.3f});  naive per-rating CI: "
-              f"{k_naive / args.studies:.3f}")  # fmt: skip
+        print(
+            f"{claim.kind:<10} {name:<24} contradicted {k / args.studies:6.3f} "
+            f"(95% CI {lo:.3f} to {hi:.3f});  naive per-rating CI: "
+            f"{k_naive / args.studies:.3f}"
+        )
     return 0
 
 

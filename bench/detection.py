@@ -110,11 +110,16 @@ def main() -> None:
     section, cost = timed(
         lambda: json_safe(
             detection_section(
-                true, guess, list(GROUPS), participant=rater, names=names, sample=sample,
+                true,
+                guess,
+                list(GROUPS),
+                participant=rater,
+                names=names,
+                sample=sample,
                 alpha=ALPHA,
             )
         )
-    )  # fmt: skip
+    )
     size = len(json.dumps(section)) / 2**20
     rows = len(section["per_participant"])
     print(f"  engine section with {rows:,} per-rater rows: {cost}, {size:.1f} MiB of JSON")

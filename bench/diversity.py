@@ -116,22 +116,40 @@ def main() -> None:
     if args.one:
         print(json.dumps(one_size(args.one, args.briefs)))
         return
-    print(f"diversity section, {WORDS_PER_TEXT}-word texts, {args.briefs} briefs, "
-          f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+    print(
+        f"diversity section, {WORDS_PER_TEXT}-word texts, {args.briefs} briefs, "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
     for n in [int(s) for s in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory() as folder:
             database = args.database or f"sqlite:///{folder}/bench.sqlite3"
             if args.database:
                 name = args.database.rsplit("/", 1)[-1]
                 psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q"]
-                subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-                                "-c", f"CREATE DATABASE {name}"], check=True)  # fmt: skip
-            env = {**os.environ, "DATABASE_URL": database,
-                   "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
+                subprocess.run(
+                    [
+                        *psql,
+                        "-c",
+                        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+                        "-c",
+                        f"CREATE DATABASE {name}",
+                    ],
+                    check=True,
+                )
+            env = {
+                **os.environ,
+                "DATABASE_URL": database,
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+            }
             done = subprocess.run(
                 [sys.executable, __file__, "--one", str(n), "--briefs", str(args.briefs)],
-                env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True,
-            )  # fmt: skip
+                env=env,
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
         f = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"{n:>6} samples ({f['words']} words): model load {f['model_load_s']:.1f} s, "

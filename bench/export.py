@@ -107,8 +107,11 @@ def worker_pid(master: int) -> int:
 def export(port: int, token: str) -> tuple[int, int, float, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     started = time.perf_counter()
-    connection.request("GET", f"/api/studies/{SLUG}/ratings/?format=csv",
-                       headers={"Authorization": f"Token {token}"})  # fmt: skip
+    connection.request(
+        "GET",
+        f"/api/studies/{SLUG}/ratings/?format=csv",
+        headers={"Authorization": f"Token {token}"},
+    )
     response = connection.getresponse()
     if response.status != 200:
         raise RuntimeError(f"{response.status}: {response.read()[:500]!r}")
@@ -133,12 +136,26 @@ def main() -> int:
     args = parser.parse_args()
     database = args.database
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
-    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
-                    "-c", f"CREATE DATABASE {database}"], check=True)  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-           "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
-           "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-           "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
+    subprocess.run(
+        [
+            *psql,
+            "-c",
+            f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
+            "-c",
+            f"CREATE DATABASE {database}",
+        ],
+        check=True,
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     env.pop("REDIS_URL", None)
     server = None
     try:
@@ -150,19 +167,38 @@ def main() -> int:
             "BENCH_PER": str(PER_PARTICIPANT),
             "BENCH_SAMPLES": str(SAMPLES_PER_GROUP),
         }
-        made = subprocess.run([PYTHON, "manage.py", "shell", "-c", SETUP], cwd=ROOT,
-                              env={**env, **sizes}, check=True, stdout=subprocess.PIPE,
-                              text=True)  # fmt: skip
+        made = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", SETUP],
+            cwd=ROOT,
+            env={**env, **sizes},
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         token = re.search(r"TOKEN (\w+)", made.stdout).group(1)
-        print(f"{args.ratings} ratings written in {time.perf_counter() - started:.1f} s",
-              flush=True)  # fmt: skip
+        print(
+            f"{args.ratings} ratings written in {time.perf_counter() - started:.1f} s", flush=True
+        )
         port = free_port()
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", "1", "--timeout", "600", "--log-level",
-             "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "600",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
         worker = worker_pid(server.pid)
         deadline = time.monotonic() + 30
         while True:
@@ -175,23 +211,31 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        print(f"gunicorn sync worker (pid {worker}) + PostgreSQL, {os.cpu_count()} cores; "
-              f"worker peak memory before: {vm_hwm_mb(worker):.1f} MB", flush=True)  # fmt: skip
+        print(
+            f"gunicorn sync worker (pid {worker}) + PostgreSQL, {os.cpu_count()} cores; "
+            f"worker peak memory before: {vm_hwm_mb(worker):.1f} MB",
+            flush=True,
+        )
         rates = []
         for attempt in range(1, args.repeat + 1):
             rows, size, elapsed, header = export(port, token)
             rates.append(rows / elapsed)
-            print(f"export {attempt}: {rows} rows, {size / 1e6:.1f} MB in {elapsed:.2f} s: "
-                  f"{rows / elapsed:,.0f} rows/s, {size / 1e6 / elapsed:.1f} MB/s; worker peak "
-                  f"memory {vm_hwm_mb(worker):.1f} MB", flush=True)  # fmt: skip
+            print(
+                f"export {attempt}: {rows} rows, {size / 1e6:.1f} MB in {elapsed:.2f} s: "
+                f"{rows / elapsed:,.0f} rows/s, {size / 1e6 / elapsed:.1f} MB/s; worker peak "
+                f"memory {vm_hwm_mb(worker):.1f} MB",
+                flush=True,
+            )
             assert rows == args.ratings, f"expected {args.ratings} rows, got {rows}"
             assert header.startswith("rating,study,participant,sample"), header
         measured = rates[1:] or rates
         slowest, peak = min(measured), vm_hwm_mb(worker)
         verdict = "met" if slowest >= 100_000 and peak < 200 else "NOT met"
-        print(f"{len(measured)} measured exports: {slowest:,.0f}-{max(measured):,.0f} rows/s, "
-              f"worker peak {peak:.1f} MB; target >= 100,000 rows/s with peak < 200 MB: "
-              f"{verdict}")  # fmt: skip
+        print(
+            f"{len(measured)} measured exports: {slowest:,.0f}-{max(measured):,.0f} rows/s, "
+            f"worker peak {peak:.1f} MB; target >= 100,000 rows/s with peak < 200 MB: "
+            f"{verdict}"
+        )
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

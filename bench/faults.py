@@ -125,8 +125,7 @@ class Rater(Browser):
     async def request(self, method: str, path: str, form: dict | None = None):
         """One request, its failure logged: (status, location, page); status 0 for none."""
         try:
-            status, location, page = await asyncio.wait_for(self.fetch(method, path, form),
-                                                             TIMEOUT)  # fmt: skip
+            status, location, page = await asyncio.wait_for(self.fetch(method, path, form), TIMEOUT)
         except Exception as error:
             self.connection.close()
             self.log.failures.append((time.time(), f"{method} {path}: {type(error).__name__}"))
@@ -160,8 +159,7 @@ class Rater(Browser):
             csrf, form = CSRF.search(page), CONSENT_FORM.search(page)
             if csrf is None or form is None:
                 raise RuntimeError(f"rater {self.number}: no consent form")
-            data = {"consent": "yes", "csrfmiddlewaretoken": csrf.group(1),
-                    "form": form.group(1)}  # fmt: skip
+            data = {"consent": "yes", "csrfmiddlewaretoken": csrf.group(1), "form": form.group(1)}
             status, location, _ = await self.until("POST", entry, data, ok=(303, 400))
             if status == 303:  # a 400: the form was used by a try that got no answer
                 break
@@ -184,8 +182,11 @@ class Rater(Browser):
 
     async def rate(self) -> None:
         """Rate the current item: the same form again until an answer says it was taken."""
-        form = {"item": self.item, "quality": str(random.randint(1, 10)),
-                "csrfmiddlewaretoken": self.csrf}  # fmt: skip
+        form = {
+            "item": self.item,
+            "quality": str(random.randint(1, 10)),
+            "csrfmiddlewaretoken": self.csrf,
+        }
         while True:
             post = Post(self.number, self.item, time.time())
             self.log.posts.append(post)
@@ -205,8 +206,9 @@ class Rater(Browser):
             self.read(page)
 
 
-async def rater_loop(port: int, log: Log, numbers, think: float, stop: asyncio.Event,
-                     carry_on: list) -> None:  # fmt: skip
+async def rater_loop(
+    port: int, log: Log, numbers, think: float, stop: asyncio.Event, carry_on: list
+) -> None:
     """One seat: a rater rates with exponential think times; a rater who finished is
     replaced. At `stop` a rater who saw an error is kept (in `carry_on`) to finish later."""
     first = True
@@ -241,13 +243,26 @@ class Stack:
     # PostgreSQL: a cluster of the drill's own, so the machine's own is never restarted.
     def postgres_create(self) -> None:
         run("pg_dropcluster", "--stop", self.version, CLUSTER, check=False)
-        run("pg_createcluster", self.version, CLUSTER, "-p", str(self.pg_port),
-            "--", "--auth=trust")  # fmt: skip
+        run(
+            "pg_createcluster", self.version, CLUSTER, "-p", str(self.pg_port), "--", "--auth=trust"
+        )
         self.postgres("start")
         url = f"postgres://postgres@{HOST}:{self.pg_port}/blindrate"
         for _ in range(50):
-            if run("createdb", "-h", HOST, "-p", str(self.pg_port), "-U", "postgres",
-                   "blindrate", check=False).returncode == 0:  # fmt: skip
+            if (
+                run(
+                    "createdb",
+                    "-h",
+                    HOST,
+                    "-p",
+                    str(self.pg_port),
+                    "-U",
+                    "postgres",
+                    "blindrate",
+                    check=False,
+                ).returncode
+                == 0
+            ):
                 break
             time.sleep(0.2)
         self.env["DATABASE_URL"] = url
@@ -257,12 +272,27 @@ class Stack:
 
     def redis_start(self) -> None:
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", HOST, "--save", "",
-             "--appendonly", "no", "--dir", str(self.work)],
-            stdout=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.work),
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         for _ in range(50):
-            if run("redis-cli", "-p", str(self.redis_port), "ping", check=False).stdout.strip() \
-                    == "PONG":  # fmt: skip
+            if (
+                run("redis-cli", "-p", str(self.redis_port), "ping", check=False).stdout.strip()
+                == "PONG"
+            ):
                 return
             time.sleep(0.1)
         raise RuntimeError("redis did not start")
@@ -273,50 +303,103 @@ class Stack:
 
     def media_mount(self, megabytes: int) -> str | None:
         self.media.mkdir(parents=True, exist_ok=True)
-        done = run("mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(self.media),
-                   check=False)  # fmt: skip
+        done = run(
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            f"size={megabytes}m",
+            "tmpfs",
+            str(self.media),
+            check=False,
+        )
         if done.returncode != 0:
             return (done.stderr or done.stdout).strip() or "mount refused"
         self.media_mounted = True
         return None
 
     def start_services(self) -> None:
-        self.env.update({
-            "REDIS_URL": f"redis://{HOST}:{self.redis_port}/0", "MEDIA_ROOT": str(self.media),
-            "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false",
-            "CSRF_COOKIE_SECURE": "false", "LOG_LEVEL": "CRITICAL",
-            "DJANGO_SETTINGS_MODULE": "config.settings", "BLINDRATE_LOCAL_ENV": "",
-            # Short waits, so that a drill of minutes sees the reapers work.
-            "ANALYSIS_STALE_SECONDS": "8", "ANALYSIS_HEARTBEAT_SECONDS": "1",
-            "ANALYSIS_QUEUED_SECONDS": "8", "MAINTENANCE_SECONDS": "2",
-            "CELERY_BEAT_SCHEDULE_FILENAME": str(self.work / "celerybeat-schedule"),
-            "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
-        })  # fmt: skip
+        self.env.update(
+            {
+                "REDIS_URL": f"redis://{HOST}:{self.redis_port}/0",
+                "MEDIA_ROOT": str(self.media),
+                "DEBUG": "false",
+                "SECRET_KEY": secrets.token_urlsafe(40),
+                "ALLOWED_HOSTS": HOST,
+                "SECURE_SSL_REDIRECT": "false",
+                "SESSION_COOKIE_SECURE": "false",
+                "CSRF_COOKIE_SECURE": "false",
+                "LOG_LEVEL": "CRITICAL",
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "BLINDRATE_LOCAL_ENV": "",
+                # Short waits, so that a drill of minutes sees the reapers work.
+                "ANALYSIS_STALE_SECONDS": "8",
+                "ANALYSIS_HEARTBEAT_SECONDS": "1",
+                "ANALYSIS_QUEUED_SECONDS": "8",
+                "MAINTENANCE_SECONDS": "2",
+                "CELERY_BEAT_SCHEDULE_FILENAME": str(self.work / "celerybeat-schedule"),
+                "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
+            }
+        )
         os.environ.update(self.env)
 
     def web_start(self) -> None:
         self.web = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"{HOST}:{self.web_port}", "--workers", "3", "--timeout", "30",
-             "--log-level", "critical"],
-            cwd=ROOT, env=os.environ.copy(), start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.web_port}",
+                "--workers",
+                "3",
+                "--timeout",
+                "30",
+                "--log-level",
+                "critical",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self._wait_port(self.web_port)
 
     def beat_start(self) -> None:
         """The maintenance schedule (reaping analysis runs, lapsed leases), as compose runs it."""
         self.beat = subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "CRITICAL"],
-            cwd=ROOT, env=os.environ.copy(), start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            cwd=ROOT,
+            env=os.environ.copy(),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def worker_start(self) -> None:
         self.worker = subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "config", "worker", "--concurrency", "1",
-             "--loglevel", "CRITICAL", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=os.environ.copy(), start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "CRITICAL",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     @staticmethod
     def children(pid: int) -> list[int]:
@@ -362,19 +445,29 @@ def study_setup(samples_per_rater: int) -> str:
 
     owner, _ = researcher_ensure(username="drill")
     study = services.study_create(
-        owner=owner, slug=SLUG, title="Drill", groups=[{"key": k, "label": k} for k in GROUPS],
-        samples_per_rater=samples_per_rater, ratings_per_sample=100, attention_check_rate=0,
+        owner=owner,
+        slug=SLUG,
+        title="Drill",
+        groups=[{"key": k, "label": k} for k in GROUPS],
+        samples_per_rater=samples_per_rater,
+        ratings_per_sample=100,
+        attention_check_rate=0,
         completion_code=COMPLETION_CODE,
-        starts_per_address_hour=0, leases_per_address=0,  # every rater is 127.0.0.1
-    )  # fmt: skip
+        starts_per_address_hour=0,
+        leases_per_address=0,  # every rater is 127.0.0.1
+    )
     lines = ["group,text,brief"] + [
         f"{g},Sample {i} of the drill: a short poem about the sea.,b{i % 40}"
         for i, g in enumerate(GROUPS * 200)
     ]
     samples_import(study=study, file_name="drill.csv", data="\n".join(lines).encode())
     services.study_open(study=study)
-    services.study_create(owner=owner, slug="drill-media", title="Media",
-                          groups=[{"key": k, "label": k} for k in GROUPS])  # fmt: skip
+    services.study_create(
+        owner=owner,
+        slug="drill-media",
+        title="Media",
+        groups=[{"key": k, "label": k} for k in GROUPS],
+    )
     return Token.objects.get_or_create(user=owner)[0].key
 
 
@@ -419,8 +512,10 @@ def check_ratings(posts: list[Post]) -> tuple[int, int, int, list[str]]:
             inside = [p for p in posts if p.sent - 0.05 <= created <= p.ended + 0.05]
             if inside and not any(p.succeeded or p.status == 0 for p in inside):
                 for_error += 1
-                notes.append(f"stored during an error answer: item {item[:8]}: "
-                              f"{[(p.status, round(p.sent, 2)) for p in inside]}")  # fmt: skip
+                notes.append(
+                    f"stored during an error answer: item {item[:8]}: "
+                    f"{[(p.status, round(p.sent, 2)) for p in inside]}"
+                )
     return lost, duplicated, for_error, notes
 
 
@@ -430,8 +525,11 @@ def analyses_unfinished() -> list[str]:
     db_close()
     runs = AnalysisRun.objects.order_by("pk")
     unfinished = ("queued", "running")
-    return [f"#{r.pk} {r.status} ({r.stage})" for r in runs
-            if r.status in unfinished or (r.status == "failed" and not r.error)]  # fmt: skip
+    return [
+        f"#{r.pk} {r.status} ({r.stage})"
+        for r in runs
+        if r.status in unfinished or (r.status == "failed" and not r.error)
+    ]
 
 
 # --- The faults. ---
@@ -445,9 +543,11 @@ class Drill:
 
     async def api(self, method: str, path: str, body: bytes = b"") -> tuple[int, str]:
         """The API over a connection of its own; (0, error) when there was no answer."""
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
-                f"Authorization: Token {self.token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n"
+            f"Authorization: Token {self.token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
         try:
             reader, writer = await asyncio.open_connection(HOST, self.stack.web_port)
             writer.write(head + body)
@@ -510,10 +610,12 @@ class Drill:
             self.log.server_errors.clear()
         held = not (lost or duplicated or for_error or problems)
         self.ok &= held
-        line = (f"{name:<28} failed requests {failed:4d}   ratings flowing again after "
-                f"{seconds:5.1f} s   lost {lost}   duplicated {duplicated}   "
-                f"stored for an error {for_error}   {'ok' if held else 'PROBLEM'}"
-                f"{'   (' + note + ')' if note else ''}")  # fmt: skip
+        line = (
+            f"{name:<28} failed requests {failed:4d}   ratings flowing again after "
+            f"{seconds:5.1f} s   lost {lost}   duplicated {duplicated}   "
+            f"stored for an error {for_error}   {'ok' if held else 'PROBLEM'}"
+            f"{'   (' + note + ')' if note else ''}"
+        )
         self.results.append(line)
         print(line, flush=True)
         for problem in problems:
@@ -575,9 +677,17 @@ class Drill:
         (folder / "samples.csv").write_text("\n".join(rows) + "\n")
         before = files_in(self.stack.media)
         done = await asyncio.to_thread(
-            run, PYTHON, "manage.py", "import_samples", "drill-media",
-            str(folder / "samples.csv"), "--media", str(folder), cwd=ROOT, check=False,
-        )  # fmt: skip
+            run,
+            PYTHON,
+            "manage.py",
+            "import_samples",
+            "drill-media",
+            str(folder / "samples.csv"),
+            "--media",
+            str(folder),
+            cwd=ROOT,
+            check=False,
+        )
         self.import_report = (done.returncode, done.stderr + done.stdout, before)
         said = "no space left on the media volume" in done.stderr
         return f"import exit {done.returncode}, {'named the full volume' if said else 'no cause'}"
@@ -628,8 +738,10 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
     carry_on: list[Rater] = []
     numbers = iter(range(1, 10**9))
     seats = max(1, round(args.rate * args.think))
-    loops = [asyncio.create_task(rater_loop(stack.web_port, log, numbers, args.think, stop,
-                                            carry_on)) for _ in range(seats)]  # fmt: skip
+    loops = [
+        asyncio.create_task(rater_loop(stack.web_port, log, numbers, args.think, stop, carry_on))
+        for _ in range(seats)
+    ]
     the = Drill(stack, log, token)
     arrived = time.monotonic() + 120  # the raters arrive (welcome, consent, first item)
     while log.seated < seats and time.monotonic() < arrived:
@@ -639,17 +751,23 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
     steady = sorted(p.ended - p.sent for p in log.answered() if p.succeeded and p.sent >= window)
     median = steady[len(steady) // 2] * 1000 if steady else float("nan")
     rate = len(steady) / (time.time() - window)
-    print(f"{rate:.1f} rating POSTs/s before the faults, median {median:.0f} ms "
-          f"({seats} raters, think {args.think:g} s)", flush=True)  # fmt: skip
+    print(
+        f"{rate:.1f} rating POSTs/s before the faults, median {median:.0f} ms "
+        f"({seats} raters, think {args.think:g} s)",
+        flush=True,
+    )
     plan = {
         "postgres": ("postgres restart", lambda: the.postgres_restart(), None),
-        "postgres-immediate": ("postgres restart immediate",
-                               lambda: the.postgres_restart("-m", "immediate"), None),
+        "postgres-immediate": (
+            "postgres restart immediate",
+            lambda: the.postgres_restart("-m", "immediate"),
+            None,
+        ),
         "redis": ("redis restart", the.redis_restart, the.analyses_check),
         "gunicorn": ("gunicorn worker SIGKILL", the.gunicorn_kill, None),
         "celery": ("celery worker SIGKILL", the.celery_kill, the.analyses_check),
         "media": ("media volume full", the.media_full, the.media_check),
-    }  # fmt: skip
+    }
     for key in args.only:
         name, action, check = plan[key]
         if key == "media" and skip_media:
@@ -672,10 +790,13 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
     wrong_code = [n for n in saw if n in log.finished and log.finished[n] != COMPLETION_CODE]
     lost, duplicated, for_error, notes = await asyncio.to_thread(check_ratings, log.answered())
     total = sum(1 for p in log.posts if p.succeeded)
-    print(f"\nraters who saw an error: {len(saw)}; finished with the completion code: "
-          f"{len(saw) - len(unfinished) - len(wrong_code)}; rating POSTs answered with "
-          f"success: {total}; over the whole drill: lost {lost}, duplicated {duplicated}, "
-          f"stored for an error {for_error}", flush=True)  # fmt: skip
+    print(
+        f"\nraters who saw an error: {len(saw)}; finished with the completion code: "
+        f"{len(saw) - len(unfinished) - len(wrong_code)}; rating POSTs answered with "
+        f"success: {total}; over the whole drill: lost {lost}, duplicated {duplicated}, "
+        f"stored for an error {for_error}",
+        flush=True,
+    )
     for note in notes[:10]:
         print(f"    {note}")
     return the.ok and not (unfinished or wrong_code or lost or duplicated or for_error)
@@ -685,11 +806,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=30, help="ratings per second, about")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds per item")
-    parser.add_argument("--settle", type=float, default=8.0,
-                        help="seconds of steady ratings before the first fault and after "
-                             "each recovery")  # fmt: skip
-    parser.add_argument("--only", default=",".join(FAULTS),
-                        help=f"faults to run, in order: {','.join(FAULTS)}")  # fmt: skip
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=8.0,
+        help="seconds of steady ratings before the first fault and after each recovery",
+    )
+    parser.add_argument(
+        "--only", default=",".join(FAULTS), help=f"faults to run, in order: {','.join(FAULTS)}"
+    )
     parser.add_argument("--media-mb", type=int, default=4, help="size of the media tmpfs")
     args = parser.parse_args()
     args.only = [f.strip() for f in args.only.split(",") if f.strip()]
@@ -721,10 +846,13 @@ def main() -> int:
         stack.web_start()
         stack.worker_start()
         stack.beat_start()
-        print(f"PostgreSQL {stack.version} (own cluster), Redis, gunicorn 3 sync workers, "
-              f"1 Celery worker and beat, media on a {args.media_mb} MB tmpfs"
-              f"{'' if not skip_media or skip_media == 'not asked' else ' (not mounted)'}; "
-              f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+        print(
+            f"PostgreSQL {stack.version} (own cluster), Redis, gunicorn 3 sync workers, "
+            f"1 Celery worker and beat, media on a {args.media_mb} MB tmpfs"
+            f"{'' if not skip_media or skip_media == 'not asked' else ' (not mounted)'}; "
+            f"{os.cpu_count()} cores",
+            flush=True,
+        )
         held = asyncio.run(drill(stack, args, token, skip_media))
     finally:
         db_close()

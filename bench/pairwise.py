@@ -93,9 +93,11 @@ def main() -> None:
             f"{claim['probability']:.3f}, 95% CI {low:.3f} to {high:.3f})"
         )
     bt = section["bradley_terry"]
-    print(f"  P(A | equal) = {bt['p_first_position']:.3f}; "
-          f"{bt['sample_abilities']['n_fitted']:,} sample abilities fitted "
-          f"({bt['sample_abilities']['method']})")  # fmt: skip
+    print(
+        f"  P(A | equal) = {bt['p_first_position']:.3f}; "
+        f"{bt['sample_abilities']['n_fitted']:,} sample abilities fitted "
+        f"({bt['sample_abilities']['method']})"
+    )
 
 
 if __name__ == "__main__":

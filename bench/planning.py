@@ -80,8 +80,15 @@ def monte_carlo(studies: int, workers: int) -> None:
     claims = [ClaimSpec("mean", ("a",), 6.0), ClaimSpec("difference", ("a", "b"), 1.0)]
     start = time.perf_counter()
     cpu = time.process_time()
-    document = plan(design=design, variance=DEMO_VARIANCE, claims=claims, method="simulation",
-                    simulations=studies, seed=1, workers=workers)  # fmt: skip
+    document = plan(
+        design=design,
+        variance=DEMO_VARIANCE,
+        claims=claims,
+        method="simulation",
+        simulations=studies,
+        seed=1,
+        workers=workers,
+    )
     seconds = time.perf_counter() - start
     own, children = peak_mb()
     print(
@@ -111,16 +118,26 @@ def agreement(studies: int, workers: int) -> None:
             design, variance, np.array([1.0, -1.0] + [0.0] * (len(design.groups) - 2))
         ).se
         truth = {"a": 5.0 + mean_se, "b": 5.0 + mean_se - 1.5 * diff_se}
-        document = plan(design=design, variance=variance, claims=claims, truth=truth,
-                        margin=2.5 * mean_se, method="simulation", simulations=studies,
-                        seed=11, workers=workers)  # fmt: skip
+        document = plan(
+            design=design,
+            variance=variance,
+            claims=claims,
+            truth=truth,
+            margin=2.5 * mean_se,
+            method="simulation",
+            simulations=studies,
+            seed=11,
+            workers=workers,
+        )
         differences = []
         for claim in document["claims"]:
             for key in ("p_supported", "p_contradicted", "p_inconclusive"):
                 differences.append(abs(claim[key] - claim["analytic"][key]))
         worst = max(worst, max(differences))
-        shape = (f"{len(design.groups)}x{design.samples_per_group} samples, "
-                 f"{design.ratings_per_sample} ratings each, {design.raters} raters")  # fmt: skip
+        shape = (
+            f"{len(design.groups)}x{design.samples_per_group} samples, "
+            f"{design.ratings_per_sample} ratings each, {design.raters} raters"
+        )
         print(f"  {shape:45s} largest difference {100 * max(differences):.1f} points")
     seconds = time.perf_counter() - start
     print(

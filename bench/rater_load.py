@@ -97,11 +97,17 @@ def study_setup(attention_checks: int) -> None:
 
     owner, _ = researcher_ensure(username="bench")
     study = services.study_create(
-        owner=owner, slug=SLUG, title="Load", groups=[{"key": k, "label": k} for k in GROUPS],
-        samples_per_rater=20, ratings_per_sample=200, attention_check_rate=0.1,
+        owner=owner,
+        slug=SLUG,
+        title="Load",
+        groups=[{"key": k, "label": k} for k in GROUPS],
+        samples_per_rater=20,
+        ratings_per_sample=200,
+        attention_check_rate=0.1,
         # Every simulated rater comes from 127.0.0.1: the per-address limits are off.
-        starts_per_address_hour=0, leases_per_address=0,
-    )  # fmt: skip
+        starts_per_address_hour=0,
+        leases_per_address=0,
+    )
     lines = ["group,text,brief,attention,expected"] + [
         f"{g},Sample {i} of a load test: a short poem about the sea.,b{i % 50},false,"
         for i, g in enumerate(GROUPS * 300)
@@ -156,8 +162,11 @@ class Rater(Browser):
         csrf, consent_form = CSRF.search(page), CONSENT_FORM.search(page)
         if status != 200 or csrf is None or consent_form is None:
             raise RuntimeError(f"welcome page: {status}")
-        form = {"consent": "yes", "csrfmiddlewaretoken": csrf.group(1),
-                "form": consent_form.group(1)}  # fmt: skip
+        form = {
+            "consent": "yes",
+            "csrfmiddlewaretoken": csrf.group(1),
+            "form": consent_form.group(1),
+        }
         status, location, _ = await self.fetch("POST", entry, form)
         if status != 303 or not location:
             raise RuntimeError(f"consent: {status}")
@@ -168,8 +177,11 @@ class Rater(Browser):
         return self
 
     async def act(self, record: Record) -> None:
-        form = {"item": self.item, "quality": str(random.randint(1, 10)),
-                "csrfmiddlewaretoken": self.csrf}  # fmt: skip
+        form = {
+            "item": self.item,
+            "quality": str(random.randint(1, 10)),
+            "csrfmiddlewaretoken": self.csrf,
+        }
         record.sent = time.monotonic()
         status, location, page = await self.fetch("POST", f"/s/{SLUG}/rate/", form)
         record.ended, record.status = time.monotonic(), status
@@ -201,8 +213,11 @@ class Reference(Browser):
         if self.floor is None:
             status, _, _ = await self.fetch("GET", "/healthz/live/")
         else:
-            form = {"item": self.floor[1], "quality": str(random.randint(1, 10)),
-                    "csrfmiddlewaretoken": self.floor[2]}  # fmt: skip
+            form = {
+                "item": self.floor[1],
+                "quality": str(random.randint(1, 10)),
+                "csrfmiddlewaretoken": self.floor[2],
+            }
             status, _, _ = await self.fetch("POST", "/bench-floor/", form)
         record.ended, record.status = time.monotonic(), status
         if status != 200:
@@ -330,14 +345,20 @@ def summary(run: tuple, rate: float, seconds: float, usage: dict) -> dict:
     late = [(r.sent - r.scheduled) * 1000 for r in records if r.sent and not r.waited]
     end = start + seconds
     result = {
-        "rate": rate, "n": len(records), "errors": len(records) - len(answered),
+        "rate": rate,
+        "n": len(records),
+        "errors": len(records) - len(answered),
         "drawn": len(records) / seconds,
         "achieved": sum(r.ended <= end for r in answered) / seconds,
-        "p50": percentile(from_schedule, 0.50), "p99": percentile(from_schedule, 0.99),
-        "p50_send": percentile(from_send, 0.50), "p99_send": percentile(from_send, 0.99),
-        "late_p99": percentile(late, 0.99), "waited": sum(r.waited for r in records),
-        "first_errors": sorted({r.error for r in records if r.error})[:3], **usage,
-    }  # fmt: skip
+        "p50": percentile(from_schedule, 0.50),
+        "p99": percentile(from_schedule, 0.99),
+        "p50_send": percentile(from_send, 0.50),
+        "p99_send": percentile(from_send, 0.99),
+        "late_p99": percentile(late, 0.99),
+        "waited": sum(r.waited for r in records),
+        "first_errors": sorted({r.error for r in records if r.error})[:3],
+        **usage,
+    }
     result["held"] = result["errors"] == 0 and result["p99"] < HELD_P99_MS
     result["client_late"] = result["late_p99"] > CLIENT_LATE_MS
     return result
@@ -357,7 +378,7 @@ def line(label: str, result: dict, raters: int | None = None) -> str:
         f"{result['waited']:4d} {result['client_cores']:5.2f} {result['server_cores']:5.2f} "
         f"{result['machine_cores']:5.2f} {per:5.1f} {per_pg:5.1f} {result['load']:5.2f}  "
         f"{verdict}"
-    )  # fmt: skip
+    )
 
 
 HEADER = (
@@ -424,9 +445,11 @@ def queries_per_rating() -> list[tuple[str, int, int, int]]:
 
         return wrapper
 
-    patched = [(psycopg.Cursor, "execute", "statements"),
-               (psycopg.Cursor, "executemany", "statements"),
-               (psycopg.Connection, "commit", "commits")]  # fmt: skip
+    patched = [
+        (psycopg.Cursor, "execute", "statements"),
+        (psycopg.Cursor, "executemany", "statements"),
+        (psycopg.Connection, "commit", "commits"),
+    ]
     originals = [(cls, name, getattr(cls, name)) for cls, name, _ in patched]
     for cls, name, key in patched:
         setattr(cls, name, counting(getattr(cls, name), key))
@@ -443,8 +466,7 @@ def queries_per_rating() -> list[tuple[str, int, int, int]]:
                 break
             counts.update(statements=0, commits=0)
             with CaptureQueriesContext(connection) as captured:
-                response = client.post(f"/s/{SLUG}/rate/",
-                                       {"item": match.group(1), "quality": "5"})  # fmt: skip
+                response = client.post(f"/s/{SLUG}/rate/", {"item": match.group(1), "quality": "5"})
             page = response.content.decode()
             token = ITEM.search(page)
             nxt = "done" if response.status_code == 303 else token.group(1) if token else "?"
@@ -463,8 +485,11 @@ def code_state() -> str:
     """The commit measured, whether the work tree differs from it, and which path ran."""
     git = ["git", "-C", str(ROOT)]
     head = subprocess.run([*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True)
-    changed = subprocess.run([*git, "status", "--porcelain", "--", "ratings", "studies", "config"],
-                             capture_output=True, text=True).stdout.splitlines()  # fmt: skip
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--", "ratings", "studies", "config"],
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
     fast = "present" if (ROOT / "ratings" / "fast.py").exists() else "gone"
     dirty = f", {len(changed)} uncommitted changes in ratings/studies/config" if changed else ""
     commit = head.stdout.strip() if head.returncode == 0 else f"{ROOT} (not a git checkout)"
@@ -511,8 +536,11 @@ async def bench(args, port: int, master: int) -> list[Record]:
             print(line(label, result), flush=True)
             results.append((label, result))
         if saturated_at is not None:
-            print(f"rating  {rate:5.0f}/s  skipped: saturated at {saturated_at:g}/s "
-                  "(--all-rates runs it anyway)", flush=True)  # fmt: skip
+            print(
+                f"rating  {rate:5.0f}/s  skipped: saturated at {saturated_at:g}/s "
+                "(--all-rates runs it anyway)",
+                flush=True,
+            )
             continue
         failed = len(raters.failures)
         await raters.fill(size)
@@ -524,8 +552,11 @@ async def bench(args, port: int, master: int) -> list[Record]:
         if result["first_errors"]:
             print("         errors:", "; ".join(result["first_errors"]), flush=True)
         if len(raters.failures) > failed:
-            print(f"         {len(raters.failures) - failed} raters failed to arrive, e.g. "
-                  f"{raters.failures[failed]}", flush=True)  # fmt: skip
+            print(
+                f"         {len(raters.failures) - failed} raters failed to arrive, e.g. "
+                f"{raters.failures[failed]}",
+                flush=True,
+            )
         results.append(("rating", result))
         all_records += run[0]
         # Far past saturation a rate says nothing more, and takes long: stop there.
@@ -551,8 +582,11 @@ async def bench(args, port: int, master: int) -> list[Record]:
     all_records += run[0]
     await asyncio.gather(*raters.arrivals, *kinds_pool.arrivals)
     if kinds_pool.failures:
-        print(f"         {len(kinds_pool.failures)} raters failed to arrive, e.g. "
-              f"{kinds_pool.failures[0]}", flush=True)  # fmt: skip
+        print(
+            f"         {len(kinds_pool.failures)} raters failed to arrive, e.g. "
+            f"{kinds_pool.failures[0]}",
+            flush=True,
+        )
 
     def held(label: str) -> float:
         best = 0.0
@@ -563,9 +597,12 @@ async def bench(args, port: int, master: int) -> list[Record]:
         return best
 
     verdict = "met" if held("rating") >= TARGET_RATE else "NOT met"
-    print(f"\nhighest rate held with p99 < {HELD_P99_MS:g} ms from schedule and no errors: "
-          f"rating {held('rating'):g}/s (target >= {TARGET_RATE:g}/s: {verdict}); "
-          f"floor {held('floor'):g}/s; trivial {held('trivial'):g}/s", flush=True)  # fmt: skip
+    print(
+        f"\nhighest rate held with p99 < {HELD_P99_MS:g} ms from schedule and no errors: "
+        f"rating {held('rating'):g}/s (target >= {TARGET_RATE:g}/s: {verdict}); "
+        f"floor {held('floor'):g}/s; trivial {held('trivial'):g}/s",
+        flush=True,
+    )
     return all_records
 
 
@@ -591,26 +628,42 @@ async def settle(port: int, keep_alive: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rates", default="25,50,100,150,200",
-                        help="offered rating POSTs per second, comma-separated")  # fmt: skip
+    parser.add_argument(
+        "--rates",
+        default="25,50,100,150,200",
+        help="offered rating POSTs per second, comma-separated",
+    )
     parser.add_argument("--seconds", type=float, default=30, help="per rate")
-    parser.add_argument("--think", type=float, default=10,
-                        help="mean think time in seconds (raters = rate x think)")  # fmt: skip
-    parser.add_argument("--reference-seconds", type=float, default=6,
-                        help="per rate for each reference line; 0: none")  # fmt: skip
-    parser.add_argument("--all-rates", action="store_true",
-                        help="run every rate, even past one that saturated the server")  # fmt: skip
+    parser.add_argument(
+        "--think", type=float, default=10, help="mean think time in seconds (raters = rate x think)"
+    )
+    parser.add_argument(
+        "--reference-seconds",
+        type=float,
+        default=6,
+        help="per rate for each reference line; 0: none",
+    )
+    parser.add_argument(
+        "--all-rates",
+        action="store_true",
+        help="run every rate, even past one that saturated the server",
+    )
     parser.add_argument("--kinds-rate", type=float, default=20)
     parser.add_argument("--kinds-think", type=float, default=1)
     parser.add_argument("--kinds-seconds", type=float, default=30)
     parser.add_argument("--attention-checks", type=int, default=10)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
-                        help="sync: as the image and docker-compose run it")  # fmt: skip
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        choices=["sync", "gthread"],
+        help="sync: as the image and docker-compose run it",
+    )
     parser.add_argument("--threads", type=int, default=8, help="per process, gthread only")
     parser.add_argument("--keep-alive", type=float, default=2, help="gthread only, seconds")
-    parser.add_argument("--database", default="blindrate_bench",
-                        help="created and dropped on 127.0.0.1:5432")  # fmt: skip
+    parser.add_argument(
+        "--database", default="blindrate_bench", help="created and dropped on 127.0.0.1:5432"
+    )
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
@@ -621,13 +674,27 @@ def main() -> int:
 
     database = args.database
     psql = ["psql", "-h", HOST, "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
-    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
-                    "-c", f"CREATE DATABASE {database}"], check=True)  # fmt: skip
-    env = {"DATABASE_URL": f"postgres://postgres@{HOST}:5432/{database}",
-           "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(40),
-           "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "false",
-           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
-           "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
+    subprocess.run(
+        [
+            *psql,
+            "-c",
+            f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
+            "-c",
+            f"CREATE DATABASE {database}",
+        ],
+        check=True,
+    )
+    env = {
+        "DATABASE_URL": f"postgres://postgres@{HOST}:5432/{database}",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     os.environ.update(env)
     os.environ.pop("REDIS_URL", None)
     warnings.filterwarnings("ignore", "No directory at", UserWarning)  # no collectstatic here
@@ -640,12 +707,29 @@ def main() -> int:
     study_setup(args.attention_checks)
 
     quiet = "ignore:No directory at:UserWarning"  # WhiteNoise: no collected static files
-    server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "floor_settings",
-                  "PYTHONPATH": str(ROOT / "bench" / "floor"), "PYTHONWARNINGS": quiet}  # fmt: skip
+    server_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "floor_settings",
+        "PYTHONPATH": str(ROOT / "bench" / "floor"),
+        "PYTHONWARNINGS": quiet,
+    }
     port = free_port()
-    command = [PYTHON, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{HOST}:{port}",
-               "--workers", str(args.workers), "--worker-class", args.worker_class,
-               "--timeout", "120", "--log-level", "warning"]  # fmt: skip
+    command = [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads), "--keep-alive", f"{args.keep_alive:g}"]
     server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True)
@@ -660,14 +744,19 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        shape = (f"{args.workers}x{args.threads}" if args.worker_class == "gthread"
-                 else f"{args.workers}")  # fmt: skip
-        print(f"gunicorn {args.worker_class} {shape} + PostgreSQL on {os.cpu_count()} cores; "
-              f"a study of 900 samples in 3 groups + {args.attention_checks} attention checks, "
-              f"20 items per rater (2 of them checks); think time exponential, mean "
-              f"{args.think:g} s; {args.seconds:g} s per rate, references "
-              f"{args.reference_seconds:g} s; load average {os.getloadavg()[0]:.2f}",
-              flush=True)  # fmt: skip
+        shape = (
+            f"{args.workers}x{args.threads}"
+            if args.worker_class == "gthread"
+            else f"{args.workers}"
+        )
+        print(
+            f"gunicorn {args.worker_class} {shape} + PostgreSQL on {os.cpu_count()} cores; "
+            f"a study of 900 samples in 3 groups + {args.attention_checks} attention checks, "
+            f"20 items per rater (2 of them checks); think time exponential, mean "
+            f"{args.think:g} s; {args.seconds:g} s per rate, references "
+            f"{args.reference_seconds:g} s; load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
         print(f"code: {code_state()}", flush=True)
         records = asyncio.run(bench(args, port, server.pid))
     finally:
@@ -686,9 +775,11 @@ def main() -> int:
     by: dict[str, list[tuple[int, int, int]]] = {}
     for kind, *numbers in rows:
         by.setdefault(kind, []).append(tuple(numbers))
-    print("\nqueries per rating POST (one participant, Django's test client): what Django "
-          "records (CaptureQueriesContext, with its BEGIN and COMMIT entries) / statements "
-          "psycopg executed / commits")  # fmt: skip
+    print(
+        "\nqueries per rating POST (one participant, Django's test client): what Django "
+        "records (CaptureQueriesContext, with its BEGIN and COMMIT entries) / statements "
+        "psycopg executed / commits"
+    )
     for kind in (*GROUPS, "attention", "done"):
         seen = sorted(set(by.get(kind, [])))
         print(f"  next {kind:<14}" + ", ".join("/".join(map(str, s)) for s in seen))

@@ -19,9 +19,20 @@ def main() -> int:
     commands = {
         "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
         # -B: the worker runs the maintenance schedule too (Celery beat; one worker only).
-        "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                   "--concurrency", "1", "-B"],
-    }  # fmt: skip
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "-B",
+        ],
+    }
     children = {name: subprocess.Popen(command) for name, command in commands.items()}
 
     def stop(*_):

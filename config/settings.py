@@ -204,15 +204,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(BLINDRATE_MAINTENANCE_SECONDS),
         "options": {"expires": float(BLINDRATE_MAINTENANCE_SECONDS)},
     }
-    for name, task in (("release expired leases", "ratings.leases_release"),
-                       ("reap analysis runs", "analysis.reap"))
-}  # fmt: skip
+    for name, task in (
+        ("release expired leases", "ratings.leases_release"),
+        ("reap analysis runs", "analysis.reap"),
+    )
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1
-}  # fmt: skip
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {

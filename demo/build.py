@@ -151,9 +151,13 @@ def _demo_simulated(*, owner, raters: int, seed: int) -> list[str]:
             said.append(_demo_analyze(study=existing, owner=owner))
         return said
     study, count = _simulated_twin(
-        owner=owner, slug=SIMULATED_SLUG, raters=raters, seed=seed, shown_per_item=1,
+        owner=owner,
+        slug=SIMULATED_SLUG,
+        raters=raters,
+        seed=seed,
+        shown_per_item=1,
         title="Does collaboration write better? (simulated raters)",
-    )  # fmt: skip
+    )
     said.append(
         f"{SIMULATED_SLUG}: created with {raters} simulated raters, {count} ratings, closed"
     )
@@ -171,10 +175,15 @@ def _demo_pairwise(*, owner, raters: int, seed: int) -> list[str]:
             said.append(_demo_analyze(study=existing, owner=owner))
         return said
     study, count = _simulated_twin(
-        owner=owner, slug=PAIRWISE_SLUG, raters=raters, seed=seed + 1, shown_per_item=2,
+        owner=owner,
+        slug=PAIRWISE_SLUG,
+        raters=raters,
+        seed=seed + 1,
+        shown_per_item=2,
         title="Which writes better? (pairwise, simulated raters)",
-        protocol=Study.Protocol.PAIRWISE, allow_ties=True,
-    )  # fmt: skip
+        protocol=Study.Protocol.PAIRWISE,
+        allow_ties=True,
+    )
     return [
         f"{PAIRWISE_SLUG}: created with {raters} simulated raters, {count} comparisons, closed",
         _demo_analyze(study=study, owner=owner),
@@ -189,9 +198,13 @@ def _simulated_twin(*, owner, slug, title, raters, seed, shown_per_item, **setti
     per_rater = SIMULATED_SAMPLES_PER_RATER
     target = max(1, math.ceil(shown_per_item * raters * (per_rater - 2) / regular))
     study = _build_study(
-        owner=owner, slug=slug, title=title, ratings_per_sample=target,
-        samples_per_rater=per_rater, **settings,
-    )  # fmt: skip
+        owner=owner,
+        slug=slug,
+        title=title,
+        ratings_per_sample=target,
+        samples_per_rater=per_rater,
+        **settings,
+    )
     count = study_simulate_raters(study=study, raters=raters, seed=seed, model=SIMULATED_TRUTH)
     return services.study_close(study=study), count
 

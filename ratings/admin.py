@@ -20,8 +20,15 @@ SHOWN_FIELDS = [f.name for f in Participant._meta.fields if f.name not in SECRET
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ["pseudonym", "study", "status", "external_id", "consented_at",
-                    "finished_at", "items_rated"]  # fmt: skip
+    list_display = [
+        "pseudonym",
+        "study",
+        "status",
+        "external_id",
+        "consented_at",
+        "finished_at",
+        "items_rated",
+    ]
     list_filter = [("study", admin.RelatedOnlyFieldListFilter), "status"]
     search_fields = ["pseudonym", "external_id", "external_session_id"]
     list_select_related = ["study"]

@@ -115,9 +115,20 @@ def comparisons_export_rows(
             token_a, brief, group_a, check_a = samples[first]
             token_b, _, group_b, check_b = samples[second]
             row = (
-                pk, study.slug, pseudonyms[participant], brief, token_a, token_b, group_a,
-                group_b, criterion, choice, strength, export_number(seconds), iso_text(created),
-            )  # fmt: skip
+                pk,
+                study.slug,
+                pseudonyms[participant],
+                brief,
+                token_a,
+                token_b,
+                group_a,
+                group_b,
+                criterion,
+                choice,
+                strength,
+                export_number(seconds),
+                iso_text(created),
+            )
             if include_attention_checks:
                 expected = "b" if check_a else "a" if check_b else ""
                 row = (*row, expected)

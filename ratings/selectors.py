@@ -181,13 +181,15 @@ def study_progress(*, study: Study, short_limit: int = 20) -> dict:
     for side in ("sample", "sample_b"):
         rated = (
             Assignment.objects.filter(
-                participant__study=study, submitted_at__isnull=False, holds_slot=True,
+                participant__study=study,
+                submitted_at__isnull=False,
+                holds_slot=True,
                 **{f"{side}__isnull": False},
             )
             .values_list(f"{side}__group__key")
             .annotate(n=Count("id"))
             .values_list(f"{side}__group__key", "n")
-        )  # fmt: skip
+        )
         for key, count in rated:
             rated_by_group[key] = rated_by_group.get(key, 0) + count
     samples = (

@@ -96,8 +96,9 @@ class _Simulation:
         attention checks at random); an attentive rater gives a check its lowest expected
         score, and a sample its group's mean plus their leniency, its quality and noise."""
         if rater.careless:
-            return self.on_scale(self.study.scale_min + self.rng.integers(0, self.steps + 1)
-                                 * self.study.scale_step)  # fmt: skip
+            return self.on_scale(
+                self.study.scale_min + self.rng.integers(0, self.steps + 1) * self.study.scale_step
+            )
         if sample.is_attention_check:
             return float(sample.expected_min)
         true = self.model.group_means.get(sample.group.key, 6.0)
@@ -148,9 +149,13 @@ class _Simulation:
             guess = self.labels[int(rng.integers(len(self.labels)))] if self.labels else ""
             clock += timedelta(seconds=float(seconds))
             submitted, assignment = services.rating_submit_and_next(
-                participant=participant, item=assignment.token, values=values, guess=guess,
-                study=study, now=clock,
-            )  # fmt: skip
+                participant=participant,
+                item=assignment.token,
+                values=values,
+                guess=guess,
+                study=study,
+                now=clock,
+            )
             stored += 0 if submitted.repeated else counted
         return stored
 

@@ -62,8 +62,9 @@ def _closed_page(request, study: Study):
 
 
 def _notice(request, study: Study, message: str, *, status: int):
-    return render(request, "ratings/notice.html", {"study": study, "message": message},
-                  status=status)  # fmt: skip
+    return render(
+        request, "ratings/notice.html", {"study": study, "message": message}, status=status
+    )
 
 
 def _go(name: str, study: Study) -> HttpResponseRedirect:
@@ -122,8 +123,12 @@ def welcome(request, slug: str):
                 return _notice(request, study, str(refused), status=429)
             else:
                 return _remember(_go("ratings:rate", study), study, participant)
-    context = {"study": study, "error": error, "items": services.items_for(study),
-               "form": services.consent_form_new()}  # fmt: skip
+    context = {
+        "study": study,
+        "error": error,
+        "items": services.items_for(study),
+        "form": services.consent_form_new(),
+    }
     return render(request, "ratings/welcome.html", context, status=status)
 
 
@@ -189,9 +194,14 @@ def rate(request, slug: str):
                 "sample__brief", "sample_b__brief"
             ).get(token=request.POST.get("item"))
             return _rate_page(
-                request, study, participant, assignment, errors=invalid.problems,
-                values=request.POST, status=400,
-            )  # fmt: skip
+                request,
+                study,
+                participant,
+                assignment,
+                errors=invalid.problems,
+                values=request.POST,
+                status=400,
+            )
         try:
             return _next_page(request, study, participant, assignment)
         except UNAVAILABLE_ERRORS:
@@ -226,8 +236,13 @@ def done(request, slug: str):
         Participant.Status.COMPLETED: study.completion_code,
     }.get(participant.status, "")
     redirect_url = study.redirect_url.replace("{code}", code) if study.redirect_url and code else ""
-    context = {"study": study, "code": code, "screened_out": screened_out, "stopped": stopped,
-               "redirect_url": redirect_url}  # fmt: skip
+    context = {
+        "study": study,
+        "code": code,
+        "screened_out": screened_out,
+        "stopped": stopped,
+        "redirect_url": redirect_url,
+    }
     return render(request, "ratings/done.html", context)
 
 

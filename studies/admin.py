@@ -172,13 +172,22 @@ class StudyAdmin(RefusalsShownMixin, admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("<int:pk>/import/", self.admin_site.admin_view(self.import_view),
-                 name="studies_study_import"),
-            path("<int:pk>/open/", self.admin_site.admin_view(self.open_view),
-                 name="studies_study_open"),
-            path("<int:pk>/close/", self.admin_site.admin_view(self.close_view),
-                 name="studies_study_close"),
-        ]  # fmt: skip
+            path(
+                "<int:pk>/import/",
+                self.admin_site.admin_view(self.import_view),
+                name="studies_study_import",
+            ),
+            path(
+                "<int:pk>/open/",
+                self.admin_site.admin_view(self.open_view),
+                name="studies_study_open",
+            ),
+            path(
+                "<int:pk>/close/",
+                self.admin_site.admin_view(self.close_view),
+                name="studies_study_close",
+            ),
+        ]
         return own + super().get_urls()
 
     def _study_for_change(self, request, pk: int) -> Study:
@@ -205,8 +214,9 @@ class StudyAdmin(RefusalsShownMixin, admin.ModelAdmin):
                     study=study, file_name=upload.name, data=upload.read(), media=media
                 )
             except ImportFailed as failure:
-                errors = failure.errors + (["... and more (stopped at the cap)"] if failure.more
-                                           else [])  # fmt: skip
+                errors = failure.errors + (
+                    ["... and more (stopped at the cap)"] if failure.more else []
+                )
             except services.StudyConflict as error:
                 errors = [str(error)]
             else:

@@ -77,8 +77,18 @@ class SampleForm(forms.ModelForm):
 
     class Meta:
         model = Sample
-        fields = ["study", "group", "brief", "kind", "text", "external_id",
-                  "is_attention_check", "expected_min", "expected_max", "metadata"]  # fmt: skip
+        fields = [
+            "study",
+            "group",
+            "brief",
+            "kind",
+            "text",
+            "external_id",
+            "is_attention_check",
+            "expected_min",
+            "expected_max",
+            "metadata",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -124,8 +134,16 @@ class GroupKeyFilter(admin.SimpleListFilter):
 @admin.register(Sample)
 class SampleAdmin(RefusalsShownMixin, StudyOwnedAdmin):
     form = SampleForm
-    list_display = ["__str__", "study", "group", "brief", "kind", "is_attention_check",
-                    "warning_count", "short_preview"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "study",
+        "group",
+        "brief",
+        "kind",
+        "is_attention_check",
+        "warning_count",
+        "short_preview",
+    ]
     list_filter = [
         ("study", admin.RelatedOnlyFieldListFilter),
         GroupKeyFilter,
@@ -138,8 +156,19 @@ class SampleAdmin(RefusalsShownMixin, StudyOwnedAdmin):
     readonly_fields = ["token", "content_sha256", "media_type", "preview", "warnings"]
 
     def get_fields(self, request, obj=None):
-        fields = ["study", "group", "brief", "kind", "text", "upload", "external_id",
-                  "is_attention_check", "expected_min", "expected_max", "metadata"]  # fmt: skip
+        fields = [
+            "study",
+            "group",
+            "brief",
+            "kind",
+            "text",
+            "upload",
+            "external_id",
+            "is_attention_check",
+            "expected_min",
+            "expected_max",
+            "metadata",
+        ]
         if obj is not None:
             fields = ["preview", "warnings", *fields, "token", "content_sha256", "media_type"]
         return fields

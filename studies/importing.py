@@ -624,11 +624,19 @@ def _import_rows(study: Study, rows: list[Row], source: str) -> ImportReport:
                 ).values_list("external_id", flat=True)
             )
             if taken:
-                raise ImportFailed([
-                    ImportProblem(source, row.line, "id", "duplicate",
-                                  DUPLICATE_IN_STUDY.format(id=row.external_id))
-                    for row in rows if row.external_id in taken
-                ])  # fmt: skip
+                raise ImportFailed(
+                    [
+                        ImportProblem(
+                            source,
+                            row.line,
+                            "id",
+                            "duplicate",
+                            DUPLICATE_IN_STUDY.format(id=row.external_id),
+                        )
+                        for row in rows
+                        if row.external_id in taken
+                    ]
+                )
             return _store(locked, rows, source, stored)
     except BaseException:
         for name in stored:
@@ -666,8 +674,9 @@ def _store(study: Study, rows: list[Row], source: str, stored: list[str]) -> Imp
         )
         if row.media is not None:
             try:
-                name = media_write(sample_media_path(sample, f"x.{row.media.extension}"),
-                                   row.media.data)  # fmt: skip
+                name = media_write(
+                    sample_media_path(sample, f"x.{row.media.extension}"), row.media.data
+                )
             except MediaUnwritable as error:
                 raise MediaNotStored(source, row.line, error.cause) from error
             stored.append(name)

@@ -7,16 +7,29 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_STATE = {".git", ".venv", "var", "__pycache__", ".pytest_cache", ".ruff_cache",
-               "node_modules", "test-artifacts", "build", ".env", ".env.local"}  # fmt: skip
+LOCAL_STATE = {
+    ".git",
+    ".venv",
+    "var",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "test-artifacts",
+    "build",
+    ".env",
+    ".env.local",
+}
 
 
 def repository_files() -> list[Path]:
     """The files a clone has: tracked and new ones that git does not ignore."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     files = [ROOT / os.fsdecode(name) for name in listed.split(b"\0") if name]
     return [path for path in files if path.is_file()]
 

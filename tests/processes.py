@@ -25,11 +25,19 @@ def free_port() -> int:
 def embedded_env(var_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of `make run`'s embedded default (SQLite, the folder broker) in
     `var_dir`, without the suite's own database, broker, key or debug setting."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL",
-                                                             "SECRET_KEY", "DEBUG"}}  # fmt: skip
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true", VAR_DIR=str(var_dir),
-               MEDIA_ROOT=str(var_dir / "media"), CELERY_BROKER_DIR=str(var_dir / "broker"),
-               **extra)  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="true",
+        VAR_DIR=str(var_dir),
+        MEDIA_ROOT=str(var_dir / "media"),
+        CELERY_BROKER_DIR=str(var_dir / "broker"),
+        **extra,
+    )
     return env
 
 
@@ -48,9 +56,13 @@ def no_database_env() -> dict[str, str]:
 def run_manage(env, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     """`manage.py ARGS` in a subprocess with `env`, whatever it answers."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=timeout,
-    )  # fmt: skip
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def manage(env, *args: str, timeout: float = 180) -> str:
@@ -93,9 +105,13 @@ def demo_platform(var_dir: Path, *, raters: int = 12):
     login = manage(env, "researcher")
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "config.launcher", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "config.launcher", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_url(f"{url}/healthz/")
@@ -136,8 +152,9 @@ def queue_of(tmp_path: Path) -> str:
     return "analysis-test-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:12]
 
 
-def environment(tmp_path: Path, maintenance_seconds: int = 3600, **analysis_settings
-                ) -> dict[str, str]:  # fmt: skip
+def environment(
+    tmp_path: Path, maintenance_seconds: int = 3600, **analysis_settings
+) -> dict[str, str]:
     """Subprocess environment: the test database, a broker folder of the test's own, the
     test's media folder, the analysis settings given (as a settings module) and the
     maintenance schedule's interval (long, unless a test is about it)."""

@@ -18,10 +18,14 @@ import pytest
 from tests.conftest import ON_POSTGRESQL, ROOT
 
 pytestmark = pytest.mark.skipif(
-    not (ON_POSTGRESQL and os.geteuid() == 0 and shutil.which("pg_createcluster")
-         and shutil.which("redis-server")),
+    not (
+        ON_POSTGRESQL
+        and os.geteuid() == 0
+        and shutil.which("pg_createcluster")
+        and shutil.which("redis-server")
+    ),
     reason="needs PostgreSQL's and Redis's server programs and root, as CI has",
-)  # fmt: skip
+)
 LINE = re.compile(
     r"failed requests +(\d+) +ratings flowing again after +([\d.]+) s +lost (\d+) +"
     r"duplicated (\d+) +stored for an error (\d+) +ok"
@@ -29,13 +33,28 @@ LINE = re.compile(
 
 
 def test_ratings_survive_postgresql_restarts_exactly_once():
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}  # fmt: skip
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
     done = subprocess.run(
-        [sys.executable, "bench/faults.py", "--only", "postgres,postgres-immediate",
-         "--rate", "10", "--settle", "3"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "bench/faults.py",
+            "--only",
+            "postgres,postgres-immediate",
+            "--rate",
+            "10",
+            "--settle",
+            "3",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     lines = [LINE.search(line) for line in done.stdout.splitlines() if "postgres restart" in line]

@@ -40,8 +40,9 @@ CLOSED_PORT = "redis://127.0.0.1:9/0"  # discard: nobody listens there
 
 @pytest.fixture
 def study(researcher):
-    return open_study(researcher, slug="faulty", per_group=3, samples_per_rater=4,
-                      ratings_per_sample=2)  # fmt: skip
+    return open_study(
+        researcher, slug="faulty", per_group=3, samples_per_rater=4, ratings_per_sample=2
+    )
 
 
 @pytest.fixture
@@ -88,8 +89,9 @@ def test_the_kept_form_sent_again_stores_the_rating_once(rater, monkeypatch):
         page = rater.submit(item, quality=7).content.decode()
     again = rater.client.post(f"/s/{rater.slug}/rate/", dict(HIDDEN.findall(page)))
     assert again.status_code == 200
-    assert rater.client.post(f"/s/{rater.slug}/rate/", dict(HIDDEN.findall(page))).status_code \
-        == 200  # fmt: skip
+    assert (
+        rater.client.post(f"/s/{rater.slug}/rate/", dict(HIDDEN.findall(page))).status_code == 200
+    )
     stored = Rating.objects.get()
     assert stored.assignment.token == item and stored.score == 7
 
@@ -186,12 +188,15 @@ def broker_down():
 def test_starting_an_analysis_without_a_broker_says_so_and_stores_no_run(
     study, researcher, broker_down
 ):
-    response = client_for(researcher).post(f"/api/studies/{study.slug}/analyses/", {},
-                                           format="json")  # fmt: skip
+    response = client_for(researcher).post(
+        f"/api/studies/{study.slug}/analyses/", {}, format="json"
+    )
     assert response.status_code == 503
     assert response.json()["error"] == {
-        "status": 503, "code": "queue_unavailable", "message": QUEUE_UNAVAILABLE
-    }  # fmt: skip
+        "status": 503,
+        "code": "queue_unavailable",
+        "message": QUEUE_UNAVAILABLE,
+    }
     assert not AnalysisRun.objects.exists()
     with pytest.raises(CommandError, match="task queue is unavailable"):
         call_command("analyze", study.slug)
@@ -285,8 +290,9 @@ def test_an_import_that_fills_the_media_volume_leaves_no_rows_and_no_files(
         opened.extractall(folder)
     (folder / "samples.csv").write_bytes(csv)
     with pytest.raises(CommandError) as failed:
-        call_command("import_samples", draft_study.slug, str(folder / "samples.csv"),
-                     "--media", str(folder))  # fmt: skip
+        call_command(
+            "import_samples", draft_study.slug, str(folder / "samples.csv"), "--media", str(folder)
+        )
     assert "line 4, field file" in str(failed.value)
     assert "no space left on the media volume" in str(failed.value)
     assert len(full_volume) == 3
@@ -302,8 +308,11 @@ def test_the_api_answers_507_when_the_media_volume_is_full(
     for index in range(3):
         upload = io.BytesIO(png((index, index, index)))
         upload.name = f"p{index}.png"
-        answer = api.post(f"/api/studies/{draft_study.slug}/samples/",
-                          {"group": "human", "file": upload}, format="multipart")  # fmt: skip
+        answer = api.post(
+            f"/api/studies/{draft_study.slug}/samples/",
+            {"group": "human", "file": upload},
+            format="multipart",
+        )
         answers.append(answer)
     assert [a.status_code for a in answers] == [201, 201, 507]
     error = answers[2].json()["error"]

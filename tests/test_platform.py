@@ -32,10 +32,17 @@ def test_the_platform_serves_the_admin_and_the_rater_page_and_runs_a_worker(plat
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login_page = opener.open(f"{base}/admin/login/").read().decode()
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
-    form = urlencode({"username": match.group(1), "password": match.group(2),
-                      "csrfmiddlewaretoken": csrf, "next": "/admin/studies/study/"})  # fmt: skip
-    request = urllib.request.Request(f"{base}/admin/login/", data=form.encode(),
-                                     headers={"Referer": f"{base}/admin/login/"})  # fmt: skip
+    form = urlencode(
+        {
+            "username": match.group(1),
+            "password": match.group(2),
+            "csrfmiddlewaretoken": csrf,
+            "next": "/admin/studies/study/",
+        }
+    )
+    request = urllib.request.Request(
+        f"{base}/admin/login/", data=form.encode(), headers={"Referer": f"{base}/admin/login/"}
+    )
     studies = opener.open(request).read().decode()
     assert "seed-claim-simulated" in studies
     answer = manage(platform["env"], "check_worker", "--timeout", "60")
@@ -48,8 +55,9 @@ def test_ctrl_c_stops_the_web_server_and_the_worker_together(platform):
     process.wait(timeout=40)
 
     def launched() -> str:  # the worker's own children (its pool, the embedded beat) too
-        found = subprocess.run(["pgrep", "-a", "-g", str(process.pid)], capture_output=True,
-                               text=True)  # fmt: skip
+        found = subprocess.run(
+            ["pgrep", "-a", "-g", str(process.pid)], capture_output=True, text=True
+        )
         return found.stdout.strip()
 
     wait_until(lambda: not launched(), seconds=20, what="every child of the launcher to end")

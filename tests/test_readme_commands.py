@@ -28,9 +28,20 @@ COMPARISONS_HEADER = (
 VERDICTS = ("supported", "contradicted", "inconclusive")
 # Variables a shell might carry (the suite sets some itself); the README promises that
 # none is needed.
-UNSET = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE",
-         "BLINDRATE_LOCAL_ENV", "BLINDRATE_GUARD_SIBLINGS", "VAR_DIR", "MEDIA_ROOT",
-         "CELERY_BROKER_DIR", "STATIC_ROOT", "BLINDRATE_TOKEN"}  # fmt: skip
+UNSET = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "BLINDRATE_LOCAL_ENV",
+    "BLINDRATE_GUARD_SIBLINGS",
+    "VAR_DIR",
+    "MEDIA_ROOT",
+    "CELERY_BROKER_DIR",
+    "STATIC_ROOT",
+    "BLINDRATE_TOKEN",
+}
 
 
 def readme_command_lines(text: str) -> list[str]:
@@ -55,15 +66,22 @@ def readme_command_lines(text: str) -> list[str]:
 def make_run_steps(makefile: str) -> list[str]:
     """The manage.py commands of the Makefile's `run` recipe, in order."""
     recipe = re.search(r"^run:.*?\n((?:\t.*\n)+)", makefile, re.M).group(1)
-    return [f".venv/bin/python manage.py {args.strip()}"
-            for args in re.findall(r"\$\(BIN\)/python manage\.py ([^;\\\n]+)", recipe)]  # fmt: skip
+    return [
+        f".venv/bin/python manage.py {args.strip()}"
+        for args in re.findall(r"\$\(BIN\)/python manage\.py ([^;\\\n]+)", recipe)
+    ]
 
 
 def test_the_readme_lists_the_commands_a_newcomer_runs():
     lines = readme_command_lines((ROOT / "README.md").read_text(encoding="utf-8"))
     commands = {re.search(r"manage\.py (\w+)", line).group(1) for line in lines}
-    assert {"researcher", "import_samples", "export_ratings", "analyze_csv",
-            "drf_create_token"} <= commands, lines  # fmt: skip
+    assert {
+        "researcher",
+        "import_samples",
+        "export_ratings",
+        "analyze_csv",
+        "drf_create_token",
+    } <= commands, lines
     assert make_run_steps((ROOT / "Makefile").read_text()) == [
         ".venv/bin/python manage.py migrate --noinput",
         ".venv/bin/python manage.py demo",
@@ -77,8 +95,9 @@ def checkout(tmp_path_factory):
     clone = checkout_copy(tmp_path_factory.mktemp("clone") / "blindrate")
     (clone / ".venv").symlink_to(ROOT / ".venv")
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
-    made = subprocess.run(["make", ".env.local"], cwd=clone, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    made = subprocess.run(
+        ["make", ".env.local"], cwd=clone, env=env, capture_output=True, text=True, timeout=120
+    )
     assert made.returncode == 0, made.stdout + made.stderr
     assert "DEBUG=true" in (clone / ".env.local").read_text()
     for step in make_run_steps((clone / "Makefile").read_text()):
@@ -87,8 +106,14 @@ def checkout(tmp_path_factory):
 
 
 def shell(clone: Path, env: dict, line: str, *, timeout: float = 300) -> str:
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", line], cwd=clone, env=env,
-                            capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", line],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, f"{line}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     assert "configuration error" not in result.stderr
     return result.stdout
@@ -147,5 +172,10 @@ def test_every_readme_command_works_as_printed(checkout):
         else:
             raise AssertionError(f"the README runs `{command}`: say here what it must print")
         checked.add(command)
-    assert {"researcher", "import_samples", "export_ratings", "analyze_csv",
-            "drf_create_token"} <= checked  # fmt: skip
+    assert {
+        "researcher",
+        "import_samples",
+        "export_ratings",
+        "analyze_csv",
+        "drf_create_token",
+    } <= checked

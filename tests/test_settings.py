@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTROLLED = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS",
-              "SECURE_SSL_REDIRECT", "MEDIA_MAX_BYTES"}  # fmt: skip
+CONTROLLED = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "MEDIA_MAX_BYTES",
+}
 LOAD = "import django; django.setup(); from django.conf import settings; print({expr})"
 
 
@@ -32,16 +39,18 @@ def start(env: dict[str, str], expr: str = "'started'") -> subprocess.CompletedP
     [
         ({}, "SECRET_KEY", "required when DEBUG is off"),
         ({"SECRET_KEY": "k" * 50, "DATABASE_URL": "not a url"}, "DATABASE_URL", "cannot use"),
-        ({"SECRET_KEY": "k" * 50, "DATABASE_URL": "postgres://h:port/db"}, "DATABASE_URL",
-         "cannot parse"),
+        (
+            {"SECRET_KEY": "k" * 50, "DATABASE_URL": "postgres://h:port/db"},
+            "DATABASE_URL",
+            "cannot parse",
+        ),
         ({"SECRET_KEY": "k" * 50, "DATABASE_URL": "mysql://h/db"}, "DATABASE_URL", "cannot use"),
         ({"SECRET_KEY": "k" * 50, "REDIS_URL": "localhost:6379"}, "REDIS_URL", "redis://"),
         ({"SECRET_KEY": "k" * 50, "DEBUG": "maybe"}, "DEBUG", "expected true or false"),
-        ({"SECRET_KEY": "k" * 50, "MEDIA_MAX_BYTES": "20MB"}, "MEDIA_MAX_BYTES",
-         "whole number"),
+        ({"SECRET_KEY": "k" * 50, "MEDIA_MAX_BYTES": "20MB"}, "MEDIA_MAX_BYTES", "whole number"),
     ],
     ids=["no-secret", "unparsable-db", "bad-port", "unsupported-db", "redis", "debug", "int"],
-)  # fmt: skip
+)
 def test_a_bad_setting_stops_the_start_with_one_line_naming_it(env, variable, words):
     result = start(env)
     assert result.returncode == 1
@@ -63,15 +72,22 @@ def test_the_embedded_default_is_sqlite_and_the_filesystem_broker():
 
 def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     result = start(
-        {"SECRET_KEY": "k" * 50, "DATABASE_URL": "postgres://u:p@db.internal:5433/studies",
-         "REDIS_URL": "redis://cache:6379/2"},
+        {
+            "SECRET_KEY": "k" * 50,
+            "DATABASE_URL": "postgres://u:p@db.internal:5433/studies",
+            "REDIS_URL": "redis://cache:6379/2",
+        },
         expr="settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['HOST'], "
         "settings.DATABASES['default']['PORT'], settings.CELERY_BROKER_URL, settings.DEBUG",
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "db.internal", "5433", "redis://cache:6379/2", "False"
-    ]  # fmt: skip
+        "django.db.backends.postgresql",
+        "db.internal",
+        "5433",
+        "redis://cache:6379/2",
+        "False",
+    ]
 
 
 def test_debug_off_by_default_means_secure_cookies_and_https_redirects():
@@ -99,9 +115,14 @@ def test_make_install_writes_the_checkouts_development_settings_once(tmp_path):
 
     def install() -> str:
         return subprocess.run(
-            [sys.executable, "-m", "config.local"], cwd=ROOT, env=env, capture_output=True,
-            text=True, timeout=60, check=True,
-        ).stdout  # fmt: skip
+            [sys.executable, "-m", "config.local"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
 
     assert "wrote local settings" in install()
     first = local.read_text()

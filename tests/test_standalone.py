@@ -32,8 +32,12 @@ def test_the_suite_runs_from_a_copy_with_nothing_beside_it(tmp_path):
         # install of the original checkout.
         return subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
-            cwd=clone, env=env, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     collected = pytest_in_clone("--collect-only")
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]

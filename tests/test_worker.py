@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def worker_env(broker_dir: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", CELERY_BROKER_DIR=str(broker_dir),
-               SECRET_KEY=env.get("SECRET_KEY", "x" * 50), **extra)  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        CELERY_BROKER_DIR=str(broker_dir),
+        SECRET_KEY=env.get("SECRET_KEY", "x" * 50),
+        **extra,
+    )
     return env
 
 
@@ -24,11 +28,27 @@ def worker_env(broker_dir: Path, **extra: str) -> dict[str, str]:
 def worker(tmp_path):
     env = worker_env(tmp_path / "broker")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
-         "--concurrency", "1", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
-    )  # fmt: skip
+    )
     yield env
     stop_group(process)
 
@@ -36,8 +56,12 @@ def worker(tmp_path):
 def test_a_worker_answers_a_task_sent_through_the_configured_broker(worker):
     result = subprocess.run(
         [sys.executable, "manage.py", "check_worker", "--timeout", "60"],
-        cwd=ROOT, env=worker, capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=worker,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "worker answered: pong"
 
@@ -46,7 +70,11 @@ def test_without_a_worker_the_check_says_so(tmp_path):
     env = worker_env(tmp_path / "empty-broker", REDIS_URL="")
     result = subprocess.run(
         [sys.executable, "manage.py", "check_worker", "--timeout", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "no worker answered within 2 s" in result.stderr

@@ -47,7 +47,17 @@ from analysis.engine.pairwise import ComparisonsFrame
 from analysis.engine.parameters import CI_LEVEL, ENGINE_VERSION, N_BOOTSTRAP, QUALITY
 
 __all__ = [
-    "CI_LEVEL", "ENGINE_VERSION", "ERROR_FRAME", "NO_MODEL", "NO_RATINGS", "N_BOOTSTRAP",
-    "QUALITY", "ClaimSpec", "ComparisonsFrame", "RatingsFrame", "analyze", "analyze_pairwise",
+    "CI_LEVEL",
+    "ENGINE_VERSION",
+    "ERROR_FRAME",
+    "NO_MODEL",
+    "NO_RATINGS",
+    "N_BOOTSTRAP",
+    "QUALITY",
+    "ClaimSpec",
+    "ComparisonsFrame",
+    "RatingsFrame",
+    "analyze",
+    "analyze_pairwise",
     "claim_verdicts",
-]  # fmt: skip
+]

@@ -110,9 +110,16 @@ def diversity_section(
         if key not in code:
             kinds = [samples.kind[i] for i in np.flatnonzero(groups == key).tolist()]
             why = NOT_TEXT.format(kinds=_kinds(kinds))
-            nulls = {"n_samples": 0, "n_briefs": 0, "semantic_similarity": None,
-                     "tfidf_similarity": None, "distinct_1": None, "distinct_2": None,
-                     "distinct_3": None, "compression_ratio": None}  # fmt: skip
+            nulls = {
+                "n_samples": 0,
+                "n_briefs": 0,
+                "semantic_similarity": None,
+                "tfidf_similarity": None,
+                "distinct_1": None,
+                "distinct_2": None,
+                "distinct_3": None,
+                "compression_ratio": None,
+            }
             section["groups"][key] = with_reasons(nulls, why)
             continue
         mine = np.flatnonzero(group == code[key])

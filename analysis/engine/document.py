@@ -133,9 +133,16 @@ def analyze(
 
 
 RATING_SECTIONS = (
-    "groups", "omnibus", "pairwise", "model", "claims", "reliability", "rater_quality",
-    "zscores", "with_exclusions",
-)  # fmt: skip
+    "groups",
+    "omnibus",
+    "pairwise",
+    "model",
+    "claims",
+    "reliability",
+    "rater_quality",
+    "zscores",
+    "with_exclusions",
+)
 PAIRWISE_STUDY = "a pairwise study has comparisons, not ratings: see pairwise_preference"
 
 

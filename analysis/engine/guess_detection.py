@@ -47,10 +47,18 @@ def _estimate(e: detection.CrossedEstimate) -> dict:
 def _per_rater(d: detection.Detection, names: np.ndarray) -> list[dict]:
     r, sdt = d.per_rater, d.per_rater.sdt
     columns = zip(
-        r.labels.tolist(), r.n.tolist(), r.correct.tolist(), r.accuracy.tolist(),
-        sdt.hits.tolist(), sdt.signal_trials.tolist(), sdt.false_alarms.tolist(),
-        sdt.noise_trials.tolist(), sdt.d_prime.tolist(), sdt.c.tolist(), strict=True,
-    )  # fmt: skip
+        r.labels.tolist(),
+        r.n.tolist(),
+        r.correct.tolist(),
+        r.accuracy.tolist(),
+        sdt.hits.tolist(),
+        sdt.signal_trials.tolist(),
+        sdt.false_alarms.tolist(),
+        sdt.noise_trials.tolist(),
+        sdt.d_prime.tolist(),
+        sdt.c.tolist(),
+        strict=True,
+    )
     rows = []
     for code, n, correct, accuracy, hits, signal, false_alarms, noise, d_prime, c in columns:
         if not n:

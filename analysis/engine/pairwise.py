@@ -145,8 +145,9 @@ def _interval(low, high) -> list:
 
 def _ability(estimate, se, reason=None) -> dict:
     low, high = stats.wald_interval(estimate, se, level=CI_LEVEL)
-    return with_reasons({"estimate": estimate, "se": se, "ci95": [low, high]},
-                        reason or "not computable")  # fmt: skip
+    return with_reasons(
+        {"estimate": estimate, "se": se, "ci95": [low, high]}, reason or "not computable"
+    )
 
 
 def win_rate_entries(data: CodedComparisons, keys: list[str], *, seed: int) -> list[dict]:
@@ -161,9 +162,16 @@ def win_rate_entries(data: CodedComparisons, keys: list[str], *, seed: int) -> l
     # y: 1 when the pair's first group (in group order) won, 0.5 for a tie.
     y = np.where(data.group_a < data.group_b, first_wins, 1 - first_wins)
     boot = stats.pigeonhole_bootstrap(
-        y, cell, data.rater, data.sample_a, data.sample_b, n_cells=len(pairs),
-        n_resamples=N_PIGEONHOLE, rng=np.random.default_rng([seed, 16]), level=CI_LEVEL,
-    )  # fmt: skip
+        y,
+        cell,
+        data.rater,
+        data.sample_a,
+        data.sample_b,
+        n_cells=len(pairs),
+        n_resamples=N_PIGEONHOLE,
+        rng=np.random.default_rng([seed, 16]),
+        level=CI_LEVEL,
+    )
     out = []
     for c, (i, j) in enumerate(pairs):
         rows = cell == c
@@ -295,10 +303,14 @@ def sample_abilities_entry(
         if group_ability is not None:
             start = np.nan_to_num(group_ability[data.sample_group[fitted]])
         fit = stats.bradley_terry(
-            codes[data.sample_a[rows]], codes[data.sample_b[rows]], data.outcome[rows], m,
+            codes[data.sample_a[rows]],
+            codes[data.sample_b[rows]],
+            data.outcome[rows],
+            m,
             ties=ties and bool(np.any(data.outcome[rows] == stats.TIE)),
-            tol=SAMPLE_TOL, start=start,
-        )  # fmt: skip
+            tol=SAMPLE_TOL,
+            start=start,
+        )
         reason = fit.reason
         centred = fit.ability - fit.ability.mean()
         if fit.covariance is not None:
@@ -368,9 +380,16 @@ def ordering_claims(specs: Sequence[ClaimSpec], keys: list[str], notes: list[str
 def claim_entries(orderings, data: CodedComparisons, keys, alpha: float) -> list[dict]:
     out = []
     for high, low, source in orderings:
-        entry = {"kind": "ordering", "groups": [high, low], "source": source,
-                 "probability": None, "ci95": [None, None], "ci": [None, None],
-                 "ci_level": 1 - alpha, "verdict": None}  # fmt: skip
+        entry = {
+            "kind": "ordering",
+            "groups": [high, low],
+            "source": source,
+            "probability": None,
+            "ci95": [None, None],
+            "ci": [None, None],
+            "ci_level": 1 - alpha,
+            "verdict": None,
+        }
         if high not in keys or low not in keys:
             out.append(with_reasons(entry, "a group of this claim is not in the study"))
             continue

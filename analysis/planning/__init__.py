@@ -36,9 +36,15 @@ DEFAULT_TARGET = 0.8
 DEFAULT_SCALE = Scale(1.0, 10.0, 1.0)
 
 __all__ = [
-    "DEFAULT_TARGET", "METHODS", "PLAN_FORMAT", "Design", "PlanError", "Scale", "Variance",
+    "DEFAULT_TARGET",
+    "METHODS",
+    "PLAN_FORMAT",
+    "Design",
+    "PlanError",
+    "Scale",
+    "Variance",
     "plan",
-]  # fmt: skip
+]
 
 
 class PlanError(ValueError):

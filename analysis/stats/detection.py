@@ -269,9 +269,15 @@ def sdt_measures(hits, signal_trials, false_alarms, noise_trials, *, correction:
         fa_rate = np.where(noise_trials > 0, (false_alarms + add) / (noise_trials + extra), np.nan)
         z_hit, z_fa = special.ndtri(hit_rate), special.ndtri(fa_rate)
         return SignalDetection(
-            hits, signal_trials, false_alarms, noise_trials, hit_rate, fa_rate,
-            z_hit - z_fa, -(z_hit + z_fa) / 2,
-        )  # fmt: skip
+            hits,
+            signal_trials,
+            false_alarms,
+            noise_trials,
+            hit_rate,
+            fa_rate,
+            z_hit - z_fa,
+            -(z_hit + z_fa) / 2,
+        )
 
 
 @dataclass(frozen=True)

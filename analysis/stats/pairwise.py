@@ -431,7 +431,7 @@ def pigeonhole_bootstrap(
     cell (rows with a negative cell are left out) when raters and samples are resampled
     with replacement, independently (Owen 2007): a comparison's weight is the product of
     its rater's and its two samples' draw counts, drawn once per resample for every cell.
-    Conservative (see the module docstring)."""  # fmt: skip
+    Conservative (see the module docstring)."""
     y = np.asarray(y, dtype=float)
     cell = np.asarray(cell, dtype=np.int64)
     used = cell >= 0
@@ -500,8 +500,10 @@ def pair_agreement(rater, sample_a, sample_b, outcome) -> Agreement:
     picks_low = (outcome != TIE) & (chosen == low)
     picks_high = (outcome != TIE) & (chosen == high)
     n_pairs = int(pair.max(initial=-1)) + 1
-    counts = [np.bincount(pair, weights=m.astype(float), minlength=n_pairs)
-              for m in (picks_low, picks_high, outcome == TIE)]  # fmt: skip
+    counts = [
+        np.bincount(pair, weights=m.astype(float), minlength=n_pairs)
+        for m in (picks_low, picks_high, outcome == TIE)
+    ]
     m = counts[0] + counts[1] + counts[2]
     several = m >= 2
     ties = float(np.mean(outcome == TIE)) if outcome.size else NAN

@@ -87,8 +87,11 @@ class Browser:
         body = b""
         if form is not None:
             body = urlencode(form).encode()
-            lines += ["Content-Type: application/x-www-form-urlencoded",
-                      f"Origin: http://{HOST}", f"Referer: http://{HOST}{path}"]  # fmt: skip
+            lines += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Origin: http://{HOST}",
+                f"Referer: http://{HOST}{path}",
+            ]
         lines.append(f"Content-Length: {len(body)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode()
         status, headers, data = await self.connection.request(head, body)

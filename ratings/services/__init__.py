@@ -83,4 +83,4 @@ __all__ = [
     "rating_submit_and_next",
     "sample_loads_recount",
     "study_has_room",
-]  # fmt: skip
+]

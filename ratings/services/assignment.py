@@ -158,10 +158,15 @@ def _claim_next(participant: Participant, study: Study, items: list, now: dateti
     while True:
         with_room, check_left = (pairs.pair_room if pairwise else _room)(study, had)
         step = rule.next_step(
-            study=study, participant=participant, served=served, items_done=len(items),
-            failures=failures, with_room=with_room - busy, check_left=check_left,
+            study=study,
+            participant=participant,
+            served=served,
+            items_done=len(items),
+            failures=failures,
+            with_room=with_room - busy,
+            check_left=check_left,
             sequence=sequence,
-        )  # fmt: skip
+        )
         sample, gone = _claim_step(step, participant, study, items)
         if gone:
             busy.add(step.group)

@@ -122,10 +122,16 @@ def _store_ratings(assignment, study, values, guess, now, seconds) -> None:
     if problems:
         raise RatingInvalid(problems)
     Rating.objects.bulk_create(
-        Rating(assignment=assignment, criterion=key, score=score, guess=guess,
-               seconds=seconds, created_at=now)
+        Rating(
+            assignment=assignment,
+            criterion=key,
+            score=score,
+            guess=guess,
+            seconds=seconds,
+            created_at=now,
+        )
         for key, score in scores.items()
-    )  # fmt: skip
+    )
 
 
 @retried

@@ -91,9 +91,15 @@ def test_analyze_csv_runs_without_a_reachable_database(tmp_path):
             lines.append(f"{rating},s,p{rater},x{sample},,{group},quality,{score:g},,20,")
     ratings.write_text("\n".join(lines) + "\n")
     result = run_manage(
-        no_database_env(), "analyze_csv", str(ratings), "--claim", "human=6.5",
-        "--claim", "human-ai=1", timeout=120,
-    )  # fmt: skip
+        no_database_env(),
+        "analyze_csv",
+        str(ratings),
+        "--claim",
+        "human=6.5",
+        "--claim",
+        "human-ai=1",
+        timeout=120,
+    )
 
     assert result.returncode == 0, result.stderr
     assert "48 ratings by 8 raters of 6 samples" in result.stdout

@@ -74,9 +74,16 @@ def test_an_analysis_of_a_text_study_has_the_section_with_embedding_as_its_own_s
     for key, group in section["groups"].items():
         assert (group["n_samples"], group["n_briefs"]) == (6, 2), key
         assert set(group) == {
-            "n_samples", "n_briefs", "semantic_similarity", "tfidf_similarity", "distinct_1",
-            "distinct_2", "distinct_3", "compression_ratio", "reasons",
-        }  # fmt: skip
+            "n_samples",
+            "n_briefs",
+            "semantic_similarity",
+            "tfidf_similarity",
+            "distinct_1",
+            "distinct_2",
+            "distinct_3",
+            "compression_ratio",
+            "reasons",
+        }
     collaboration = section["groups"]["collaboration"]["semantic_similarity"]
     human = section["groups"]["human"]["semantic_similarity"]
     assert collaboration["mean"] > human["mean"] + 0.3
@@ -107,9 +114,12 @@ def test_a_second_analysis_embeds_nothing(study, django_capture_on_commit_callba
     assert second.results["diversity"] == first.results["diversity"]
     _, embedded = services.text_embeddings(
         texts=[t for _, _, t in TEXTS],
-        hashes=list(study.samples.filter(is_attention_check=False).order_by("id")
-                    .values_list("content_sha256", flat=True)),
-    )  # fmt: skip
+        hashes=list(
+            study.samples.filter(is_attention_check=False)
+            .order_by("id")
+            .values_list("content_sha256", flat=True)
+        ),
+    )
     assert embedded == 0
 
 
@@ -151,9 +161,15 @@ def test_analyze_csv_gets_the_section_from_the_samples_file(
     samples.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = StringIO()
     call_command(
-        "analyze_csv", str(ratings), "--samples", str(samples), "--json",
-        "--group-order", "human,ai,collaboration", stdout=out,
-    )  # fmt: skip
+        "analyze_csv",
+        str(ratings),
+        "--samples",
+        str(samples),
+        "--json",
+        "--group-order",
+        "human,ai,collaboration",
+        stdout=out,
+    )
     section = json.loads(out.getvalue())["diversity"]
     stored = run.results["diversity"]
     assert set(section["groups"]) == set(stored["groups"])

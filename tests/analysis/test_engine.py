@@ -135,9 +135,19 @@ def test_document_has_every_fixed_key_of_design_section_5(seed_study_document):
         ["ai", "collaboration"],
     ]
     pairwise_keys = {
-        "groups", "mean_difference", "ci95", "welch_t", "df", "p", "p_holm", "hedges_g",
-        "cliffs_delta", "mann_whitney_u", "p_mann_whitney", "p_mann_whitney_holm",
-    }  # fmt: skip
+        "groups",
+        "mean_difference",
+        "ci95",
+        "welch_t",
+        "df",
+        "p",
+        "p_holm",
+        "hedges_g",
+        "cliffs_delta",
+        "mann_whitney_u",
+        "p_mann_whitney",
+        "p_mann_whitney_holm",
+    }
     for row in doc["pairwise"]:
         assert pairwise_keys <= set(row)
     assert {"method", "means", "variance"} <= set(doc["model"])
@@ -360,13 +370,17 @@ def test_detection_reports_accuracy_and_the_confusion_matrix():
     # "AI involved or not": hits on b's collaboration and c's ai sample, none of 2 humans.
     sdt = det["signal_detection"]
     assert (sdt["hits"], sdt["signal_trials"], sdt["false_alarms"], sdt["noise_trials"]) == (
-        2, 3, 0, 2,
-    )  # fmt: skip
+        2,
+        3,
+        0,
+        2,
+    )
     assert [p["participant"] for p in det["per_participant"]] == ["a", "b", "c"]
     assert det["per_participant"][0]["d_prime"] is not None  # a guessed human and ai samples
     assert det["per_participant"][2]["reasons"]["d_prime"]  # c guessed no human sample
-    assert "detection" not in run(simulate(9, participants=4, samples_per_group=3, per_group=1,
-                                           means=SEED_MEANS))  # fmt: skip
+    assert "detection" not in run(
+        simulate(9, participants=4, samples_per_group=3, per_group=1, means=SEED_MEANS)
+    )
 
 
 def test_zscores_view_and_participants_without_a_spread():

@@ -39,9 +39,14 @@ SEED_CLAIMS = [
     ClaimSpec("mean", ("ai",), 4.5, "seed article"),
 ]
 DESIGN = {
-    "abilities": [0.0, -0.8, 0.6], "n_raters": 60, "n_samples": 90, "per_rater": 20, "nu": 0.4,
-    "sample_sd": 0.5, "rater_sd": 0.2,
-}  # fmt: skip
+    "abilities": [0.0, -0.8, 0.6],
+    "n_raters": 60,
+    "n_samples": 90,
+    "per_rater": 20,
+    "nu": 0.4,
+    "sample_sd": 0.5,
+    "rater_sd": 0.2,
+}
 
 
 def study_frame(seed=1, **changes):
@@ -50,11 +55,23 @@ def study_frame(seed=1, **changes):
 
 def rows_of(frame) -> list[list[str]]:
     return [
-        [str(i + 1), "pairs", frame.participant[i], "brief-1", frame.sample_a[i],
-         frame.sample_b[i], frame.group_a[i], frame.group_b[i], "quality", frame.choice[i],
-         "" if frame.choice[i] == "tie" else "clearly", "9.5", "2026-12-01T10:00:00+00:00"]
+        [
+            str(i + 1),
+            "pairs",
+            frame.participant[i],
+            "brief-1",
+            frame.sample_a[i],
+            frame.sample_b[i],
+            frame.group_a[i],
+            frame.group_b[i],
+            "quality",
+            frame.choice[i],
+            "" if frame.choice[i] == "tie" else "clearly",
+            "9.5",
+            "2026-12-01T10:00:00+00:00",
+        ]
         for i in range(frame.choice.size)
-    ]  # fmt: skip
+    ]
 
 
 def write_csv(path, header, rows) -> str:
@@ -68,8 +85,15 @@ def write_csv(path, header, rows) -> str:
 def test_the_section_has_the_fixed_keys_and_the_rating_sections_are_null_with_a_reason():
     doc = analyze_pairwise(study_frame(), claims=SEED_CLAIMS, group_order=GROUPS)
     section = doc["pairwise_preference"]
-    assert {"n_comparisons", "n_participants", "ties_allowed", "win_rates", "bradley_terry",
-            "claims", "agreement"} <= set(section)  # fmt: skip
+    assert {
+        "n_comparisons",
+        "n_participants",
+        "ties_allowed",
+        "win_rates",
+        "bradley_terry",
+        "claims",
+        "agreement",
+    } <= set(section)
     assert section["n_comparisons"] == 1200 and section["n_participants"] == 60
     assert section["ties_allowed"] is True
     for entry in section["win_rates"]:
@@ -78,8 +102,10 @@ def test_the_section_has_the_fixed_keys_and_the_rating_sections_are_null_with_a_
         assert entry["rate"] == pytest.approx((entry["wins"] + entry["ties"] / 2) / entry["n"])
         assert entry["ci95"][0] < entry["rate"] < entry["ci95"][1]
     assert [e["groups"] for e in section["win_rates"]] == [
-        ["human", "ai"], ["human", "collaboration"], ["ai", "collaboration"]
-    ]  # fmt: skip
+        ["human", "ai"],
+        ["human", "collaboration"],
+        ["ai", "collaboration"],
+    ]
     bt = section["bradley_terry"]
     assert bt["reference"] == "human"
     assert set(bt["abilities"]) == set(GROUPS)
@@ -104,8 +130,10 @@ def test_claimed_means_become_three_ordering_claims_with_verdicts():
     doc = analyze_pairwise(study_frame(), claims=SEED_CLAIMS, group_order=GROUPS)
     claims = doc["pairwise_preference"]["claims"]
     assert [c["groups"] for c in claims] == [
-        ["human", "ai"], ["collaboration", "human"], ["collaboration", "ai"]
-    ]  # fmt: skip
+        ["human", "ai"],
+        ["collaboration", "human"],
+        ["collaboration", "ai"],
+    ]
     assert all(c["kind"] == "ordering" and c["verdict"] == "supported" for c in claims)
     assert all(c["ci95"][0] > 0.5 for c in claims)
     assert doc["pairwise_preference"]["absolute_values"] == ABSOLUTE_VALUES
@@ -181,17 +209,23 @@ def test_rows_become_the_engines_frame():
     ("column", "value", "message"),
     [
         ("choice", "left", "line 3, field choice: 'left' is not a, b or tie"),
-        ("strength", "very",
-         "line 3, field strength: 'very' is not empty, slightly, clearly or much"),
+        (
+            "strength",
+            "very",
+            "line 3, field strength: 'very' is not empty, slightly, clearly or much",
+        ),
         ("sample_b", "s1", "line 3, field sample_b: the same sample as sample_a"),
         ("participant", "", "line 3, field participant: empty"),
         ("seconds", "-2", "line 3, field seconds: must not be negative"),
         ("seconds", "soon", "line 3, field seconds: 'soon' is not a number"),
         ("comparison", "1", "line 3, field comparison: 1 repeats line 2"),
-        ("group_a", "ai",
-         "line 3, field group_a: sample 's1' is in group 'human' on line 2, here 'ai'"),
+        (
+            "group_a",
+            "ai",
+            "line 3, field group_a: sample 's1' is in group 'human' on line 2, here 'ai'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_row_is_named_by_line_and_field(column, value, message):
     rows = [
         ["1", "pairs", "p1", "b", "s1", "s2", "human", "ai", "quality", "a", "", "3", ""],
@@ -322,8 +356,15 @@ def test_a_pairwise_study_is_analysed_from_its_comparisons_as_the_export_writes_
 ):
     """The job reads the study's comparisons through the comparisons export, so the
     downloaded file, analysed by analyze_csv, gives the same input and the same estimates."""
-    study = open_study(researcher, slug="pair-job", per_group=4, samples_per_rater=6,
-                       ratings_per_sample=8, protocol="pairwise", allow_ties=True)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pair-job",
+        per_group=4,
+        samples_per_rater=6,
+        ratings_per_sample=8,
+        protocol="pairwise",
+        allow_ties=True,
+    )
     assert study_simulate_raters(study=study, raters=12, seed=3, model=PAIR_TRUTH) > 0
     study = study_close(study=study)
     run = start(study, django_capture_on_commit_callbacks)

@@ -13,11 +13,25 @@ from tests.conftest import add_text_samples
 from tests.processes import no_database_env, run_manage
 
 SEED_CLAIMS = [
-    "--claim", "collaboration=8.5", "--claim", "human=6.5", "--claim", "ai=4.5",
-    "--claim", "collaboration-human=2", "--claim", "human-ai=2",
-]  # fmt: skip
-DEMO_DESIGN = ["--samples-per-group", "16", "--ratings-per-sample", "20",
-               "--samples-per-rater", "16"]  # fmt: skip
+    "--claim",
+    "collaboration=8.5",
+    "--claim",
+    "human=6.5",
+    "--claim",
+    "ai=4.5",
+    "--claim",
+    "collaboration-human=2",
+    "--claim",
+    "human-ai=2",
+]
+DEMO_DESIGN = [
+    "--samples-per-group",
+    "16",
+    "--ratings-per-sample",
+    "20",
+    "--samples-per-rater",
+    "16",
+]
 
 
 def plan_json(*args) -> dict:
@@ -28,9 +42,15 @@ def plan_json(*args) -> dict:
 
 def test_plan_runs_without_a_reachable_database():
     result = run_manage(
-        no_database_env(), "plan", *SEED_CLAIMS, *DEMO_DESIGN, "--variance", "0.64,0.49,1.21",
-        "--json", timeout=120,
-    )  # fmt: skip
+        no_database_env(),
+        "plan",
+        *SEED_CLAIMS,
+        *DEMO_DESIGN,
+        "--variance",
+        "0.64,0.49,1.21",
+        "--json",
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["method"] == "analytic"
@@ -53,11 +73,28 @@ def test_plan_prints_each_claims_chances_and_the_recommendation(capsys):
 
 def test_plan_simulates_studies_through_the_engine_when_asked():
     document = plan_json(
-        "--claim", "a=5", "--claim", "a-b=0", "--samples-per-group", "8",
-        "--ratings-per-sample", "3", "--samples-per-rater", "8", "--variance", "0.5,0.5,1",
-        "--method", "simulation", "--simulations", "30", "--seed", "4", "--workers", "1",
+        "--claim",
+        "a=5",
+        "--claim",
+        "a-b=0",
+        "--samples-per-group",
+        "8",
+        "--ratings-per-sample",
+        "3",
+        "--samples-per-rater",
+        "8",
+        "--variance",
+        "0.5,0.5,1",
+        "--method",
+        "simulation",
+        "--simulations",
+        "30",
+        "--seed",
+        "4",
+        "--workers",
+        "1",
         "--integer",
-    )  # fmt: skip
+    )
     assert document["method"] == "simulation"
     assert document["parameters"]["simulations"] == 30
     assert document["parameters"]["integer"] is True

@@ -167,8 +167,9 @@ def test_the_analytic_plan_agrees_with_studies_simulated_through_the_engine(desi
     CI half-width; a planner blind to the sample variance misses by far more."""
     claims, truth, margin = _agreement_case(design, variance)
     common = {"design": design, "claims": claims, "truth": truth, "margin": margin}
-    simulated = plan(variance=variance, method="simulation", simulations=SIMULATIONS, seed=7,
-                     workers=1, **common)  # fmt: skip
+    simulated = plan(
+        variance=variance, method="simulation", simulations=SIMULATIONS, seed=7, workers=1, **common
+    )
     blind = plan(variance=Variance(variance.participant, 0.0, variance.residual), **common)
     tolerance = 4 * np.sqrt(0.25 / SIMULATIONS) + 0.02
     blind_misses = 0
@@ -193,8 +194,13 @@ def _sample_share(design, variance):
 def test_integer_scores_are_rounded_and_clipped_to_the_scale_in_simulated_studies():
 
     design = Design(("a", "b"), 5, 4, 4)
-    score, *_ = simulated_study(design, Variance(4.0, 4.0, 4.0), [9.5, 1.5],
-                                np.random.default_rng(0), scale=Scale(1.0, 10.0, 1.0))  # fmt: skip
+    score, *_ = simulated_study(
+        design,
+        Variance(4.0, 4.0, 4.0),
+        [9.5, 1.5],
+        np.random.default_rng(0),
+        scale=Scale(1.0, 10.0, 1.0),
+    )
     assert set(np.unique(score)) <= set(np.arange(1.0, 11.0))
     assert score.min() == 1.0 and score.max() == 10.0
 
@@ -307,8 +313,12 @@ def test_the_plan_document_has_the_contracted_keys_and_the_claimed_values_as_def
         assert total == pytest.approx(1.0)
         assert entry["ci95_halfwidth"] > 0
     assert set(doc["recommendation"]) >= {
-        "samples_per_group", "ratings_per_sample", "raters", "p_right_verdict", "limited_by",
-    }  # fmt: skip
+        "samples_per_group",
+        "ratings_per_sample",
+        "raters",
+        "p_right_verdict",
+        "limited_by",
+    }
 
 
 def test_inputs_that_cannot_be_planned_are_refused_with_every_problem():

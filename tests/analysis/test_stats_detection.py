@@ -44,15 +44,20 @@ def test_confusion_matrix_and_chance_levels():
     true = np.array(["human", "human", "human", "ai", "ai", "collaboration"])
     guessed = np.array(["human", "human", "ai", "ai", "bot", "collaboration"])
     d = detection_summary(
-        true, guessed, ["human", "ai", "collaboration"],
-        rater=np.array([0, 0, 1, 1, 2, 2]), sample=np.array([0, 1, 2, 3, 4, 5]),
-    )  # fmt: skip
+        true,
+        guessed,
+        ["human", "ai", "collaboration"],
+        rater=np.array([0, 0, 1, 1, 2, 2]),
+        sample=np.array([0, 1, 2, 3, 4, 5]),
+    )
     assert (d.n, d.correct) == (6, 4)
     assert d.confusion["human"] == {"human": 2, "ai": 1, "collaboration": 0, "bot": 0}
     assert d.confusion["ai"] == {"human": 0, "ai": 1, "collaboration": 0, "bot": 1}
     assert {g: e.estimate for g, e in d.per_group.items()} == {
-        "human": 2 / 3, "ai": 0.5, "collaboration": 1.0,
-    }  # fmt: skip
+        "human": 2 / 3,
+        "ai": 0.5,
+        "collaboration": 1.0,
+    }
     assert d.uniform.p0 == pytest.approx(1 / 3)
     assert d.majority.p0 == pytest.approx(0.5)
     assert d.uniform.naive.p == pytest.approx(binomial_test(4, 6, 1 / 3).p)
@@ -67,8 +72,9 @@ def test_with_one_guess_per_rater_and_per_sample_the_test_is_the_one_sample_t_te
     tol = ref["tolerance"]["abs"]
     codes = np.arange(y.size)
     true = np.where(y == 1, "human", "ai")
-    d = detection_summary(true, np.full(y.size, "human"), ["human", "ai", "collaboration"],
-                          rater=codes, sample=codes)  # fmt: skip
+    d = detection_summary(
+        true, np.full(y.size, "human"), ["human", "ai", "collaboration"], rater=codes, sample=codes
+    )
     assert d.accuracy.estimate == pytest.approx(ref["expected"]["mean"], abs=tol)
     assert d.uniform.p == pytest.approx(ref["expected"]["p_greater"], abs=tol)
     assert [d.uniform.ci_low, d.uniform.ci_high] == pytest.approx(ref["expected"]["ci95"], abs=tol)
@@ -127,8 +133,13 @@ def test_d_prime_and_criterion_match_the_hand_worked_examples(case):
     (reference: signal_detection_macmillan_creelman.json). H = .70, F = .10 gives
     d' = 1.806 as in Schneider's tabled example."""
     tol = reference("signal_detection_macmillan_creelman.json")["tolerance"]["abs"]
-    m = sdt_measures(case["hits"], case["signal"], case["false_alarms"], case["noise"],
-                     correction=case["correction"])  # fmt: skip
+    m = sdt_measures(
+        case["hits"],
+        case["signal"],
+        case["false_alarms"],
+        case["noise"],
+        correction=case["correction"],
+    )
     assert float(m.hit_rate) == pytest.approx(case["hit_rate"], abs=tol)
     assert float(m.false_alarm_rate) == pytest.approx(case["false_alarm_rate"], abs=tol)
     assert float(m.d_prime) == pytest.approx(case["d_prime"], abs=tol)
@@ -150,12 +161,16 @@ def test_per_rater_and_pooled_signal_detection_for_ai_involved_or_not():
     true = ["ai", "collaboration", "ai", "collaboration", "human", "human", "human", "human"]
     guess = ["collaboration", "ai", "human", "ai", "ai", "human", "human", "human"]
     rater = [0, 0, 0, 0, 0, 0, 1, 1]
-    d = detection_summary(np.array(true), np.array(guess), GROUPS, rater=np.array(rater),
-                          sample=np.arange(8))  # fmt: skip
+    d = detection_summary(
+        np.array(true), np.array(guess), GROUPS, rater=np.array(rater), sample=np.arange(8)
+    )
     sdt = d.per_rater.sdt
     assert (sdt.hits[0], sdt.signal_trials[0], sdt.false_alarms[0], sdt.noise_trials[0]) == (
-        3, 4, 1, 2,
-    )  # fmt: skip
+        3,
+        4,
+        1,
+        2,
+    )
     expected = special.ndtri(3.5 / 5) - special.ndtri(1.5 / 3)  # log-linear, M&C eq. 1.5
     assert sdt.d_prime[0] == pytest.approx(expected, abs=1e-12)
     assert np.isnan(sdt.d_prime[1])
@@ -167,9 +182,13 @@ def test_per_rater_and_pooled_signal_detection_for_ai_involved_or_not():
 
 
 def test_signal_detection_needs_a_human_group_and_an_ai_involved_one():
-    d = detection_summary(np.array(["a", "b", "a", "b"]), np.array(["a", "a", "b", "b"]),
-                          ["a", "b"], rater=np.array([0, 0, 1, 1]),
-                          sample=np.array([0, 1, 0, 1]))  # fmt: skip
+    d = detection_summary(
+        np.array(["a", "b", "a", "b"]),
+        np.array(["a", "a", "b", "b"]),
+        ["a", "b"],
+        rater=np.array([0, 0, 1, 1]),
+        sample=np.array([0, 1, 0, 1]),
+    )
     assert d.sdt is None and d.sdt_reason == NO_SDT_GROUPS
     assert d.uniform.p0 == 0.5 and np.isfinite(d.uniform.p)
 
@@ -197,8 +216,7 @@ def test_the_pooled_d_prime_interval_covers_the_truth_when_samples_and_raters_di
     rater = np.broadcast_to(np.arange(raters)[:, None], (raters, per_rater)).ravel()
     covered = 0
     for s in range(studies):
-        pooled = pooled_sdt(is_signal[s].ravel(), evidence[s].ravel() > 0, rater,
-                            sample[s].ravel())  # fmt: skip
+        pooled = pooled_sdt(is_signal[s].ravel(), evidence[s].ravel() > 0, rater, sample[s].ravel())
         covered += pooled.d_prime.ci_low <= truth <= pooled.d_prime.ci_high
     assert 0.90 <= covered / studies <= 0.99
 
@@ -223,8 +241,9 @@ def test_the_same_guesses_in_any_order_give_the_same_numbers():
     first = detection_summary(true, guess, GROUPS, rater=rater, sample=sample)
     again = detection_summary(true, guess, GROUPS, rater=rater, sample=sample)
     order = np.random.default_rng(6).permutation(true.size)
-    shuffled = detection_summary(true[order], guess[order], GROUPS, rater=rater[order],
-                                 sample=sample[order])  # fmt: skip
+    shuffled = detection_summary(
+        true[order], guess[order], GROUPS, rater=rater[order], sample=sample[order]
+    )
     for other in (again, shuffled):
         assert other.uniform.p == pytest.approx(first.uniform.p, rel=1e-12)
         assert other.accuracy.ci_low == pytest.approx(first.accuracy.ci_low, rel=1e-12)

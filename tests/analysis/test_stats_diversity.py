@@ -145,9 +145,14 @@ def test_groups_differing_only_in_which_briefs_they_answer_show_no_difference():
     # differ at all.
     vectors, group, brief = _study((6, 2), (2, 6))
     found = diversity.similarity(
-        vectors, group, brief, 2, rng=np.random.default_rng(3), n_resamples=500,
+        vectors,
+        group,
+        brief,
+        2,
+        rng=np.random.default_rng(3),
+        n_resamples=500,
         n_permutations=500,
-    )  # fmt: skip
+    )
     assert found.within[0].value == pytest.approx(0.84375)
     assert found.within[1].value == pytest.approx(0.05625)
     gap = found.differences[(0, 1)]
@@ -167,9 +172,14 @@ def test_a_group_more_alike_within_the_same_briefs_is_found_with_a_small_p():
     group = np.repeat([0, 1, 0, 1], 5)
     brief = np.repeat([0, 0, 1, 1], 5)
     found = diversity.similarity(
-        vectors, group, brief, 2, rng=np.random.default_rng(3), n_resamples=500,
+        vectors,
+        group,
+        brief,
+        2,
+        rng=np.random.default_rng(3),
+        n_resamples=500,
         n_permutations=500,
-    )  # fmt: skip
+    )
     gap = found.differences[(0, 1)]
     # Group 1's vectors still share nothing but group 0's shared direction is not theirs:
     # their pairwise cosine is 0 (own axes) -> difference 0.9 - 0 = 0.9.

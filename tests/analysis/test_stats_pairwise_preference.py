@@ -87,9 +87,15 @@ def test_the_sparse_solver_for_many_players_gives_the_dense_solution(monkeypatch
     gradients: the same estimates as the dense solve."""
     rng = np.random.default_rng(3)
     _, sa, sb, _, _, outcome = simulated_codes(
-        rng, abilities=[0, 0.5, -0.5], n_raters=100, n_samples=60, per_rater=30, nu=0.4,
-        sample_sd=0.7, position=0.2,
-    )  # fmt: skip
+        rng,
+        abilities=[0, 0.5, -0.5],
+        n_raters=100,
+        n_samples=60,
+        per_rater=30,
+        nu=0.4,
+        sample_sd=0.7,
+        position=0.2,
+    )
     keep = st.strongly_connected(sa, sb, outcome, 60)
     assert keep.all()
     dense = st.bradley_terry(sa, sb, outcome, 60)
@@ -173,9 +179,16 @@ def test_a_true_ordering_at_its_boundary_is_contradicted_at_about_alpha_over_two
     n = 600
     for _ in range(n):
         codes = simulated_codes(
-            rng, abilities=[0, 0, 0], n_raters=60, n_samples=90, per_rater=30, nu=0.3,
-            sample_sd=1.0, rater_sd=0.3, position=0.2,
-        )  # fmt: skip
+            rng,
+            abilities=[0, 0, 0],
+            n_raters=60,
+            n_samples=90,
+            per_rater=30,
+            nu=0.3,
+            sample_sd=1.0,
+            rater_sd=0.3,
+            position=0.2,
+        )
         share, p_naive = _pair_share(codes)
         verdict = st.ordering_verdict(share.ci_low, share.ci_high)
         contradicted += verdict == "contradicted"
@@ -191,9 +204,14 @@ def test_a_true_ordering_is_rarely_contradicted_and_mostly_supported():
     verdicts = []
     for _ in range(200):
         codes = simulated_codes(
-            rng, abilities=[0.8, 0, 0], n_raters=60, n_samples=90, per_rater=30,
-            sample_sd=1.0, rater_sd=0.3,
-        )  # fmt: skip
+            rng,
+            abilities=[0.8, 0, 0],
+            n_raters=60,
+            n_samples=90,
+            per_rater=30,
+            sample_sd=1.0,
+            rater_sd=0.3,
+        )
         share, _ = _pair_share(codes)
         verdicts.append(st.ordering_verdict(share.ci_low, share.ci_high))
     assert verdicts.count("contradicted") == 0
@@ -250,8 +268,12 @@ def test_agreement_counts_rater_pairs_of_one_sample_pair_that_chose_alike():
 
 @pytest.mark.parametrize(
     ("low", "high", "verdict"),
-    [(0.51, 0.6, "supported"), (0.4, 0.49, "contradicted"), (0.45, 0.55, "inconclusive"),
-     (0.5, 0.6, "inconclusive")],
-)  # fmt: skip
+    [
+        (0.51, 0.6, "supported"),
+        (0.4, 0.49, "contradicted"),
+        (0.45, 0.55, "inconclusive"),
+        (0.5, 0.6, "inconclusive"),
+    ],
+)
 def test_ordering_verdicts_follow_the_interval(low, high, verdict):
     assert st.ordering_verdict(low, high) == verdict

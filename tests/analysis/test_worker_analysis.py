@@ -155,8 +155,14 @@ def test_the_maintenance_schedule_runs_in_a_worker_without_any_request(researche
     from tests.ratings.raters import open_study
 
     closed_study(researcher)
-    rated = open_study(researcher, slug="leases", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    rated = open_study(
+        researcher,
+        slug="leases",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        lease_minutes=5,
+    )
     participant = rating_services.participant_consent(study=rated)
     lease = rating_services.assignment_next(participant=participant, study=rated)
     Assignment.objects.filter(pk=lease.pk).update(lease_expires_at=lease.served_at)

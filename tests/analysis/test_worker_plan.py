@@ -29,8 +29,7 @@ print(job.pk, job.status)
 """
 
 
-def test_a_simulation_plan_sent_to_a_worker_ends_with_the_in_process_answer(draft_study,
-                                                                            tmp_path):  # fmt: skip
+def test_a_simulation_plan_sent_to_a_worker_ends_with_the_in_process_answer(draft_study, tmp_path):
     add_text_samples(draft_study, per_group=6)
     env = environment(tmp_path)
 
@@ -48,9 +47,14 @@ def test_a_simulation_plan_sent_to_a_worker_ends_with_the_in_process_answer(draf
     assert (job.percent, job.stage) == (100, "done")
     assert job.started_at <= job.finished_at
     here = analysis_plan_compute(
-        study=draft_study, method="simulation", simulations=24, seed=5,
-        variance=Variance(0.5, 0.4, 1.0), ratings_per_sample=4, save=False,
-    )  # fmt: skip
+        study=draft_study,
+        method="simulation",
+        simulations=24,
+        seed=5,
+        variance=Variance(0.5, 0.4, 1.0),
+        ratings_per_sample=4,
+        save=False,
+    )
     assert job.plan["method"] == "simulation"
     assert job.plan["design"] == here["design"]
     assert job.plan["parameters"] == here["parameters"]

@@ -49,12 +49,20 @@ def live_server(var_dir: Path, *, raters: int = 6, **extra_env: str):
     with _database(var_dir) as database_url:
         env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
         env.update(
-            DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false", DATABASE_URL=database_url,
-            SECRET_KEY=secrets.token_urlsafe(40), ALLOWED_HOSTS="127.0.0.1,localhost",
-            SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false",
-            CSRF_COOKIE_SECURE="false", VAR_DIR=str(var_dir), MEDIA_ROOT=str(var_dir / "media"),
-            CELERY_BROKER_DIR=str(var_dir / "broker"), LOG_LEVEL="WARNING", **extra_env,
-        )  # fmt: skip
+            DJANGO_SETTINGS_MODULE="config.settings",
+            DEBUG="false",
+            DATABASE_URL=database_url,
+            SECRET_KEY=secrets.token_urlsafe(40),
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SECURE_SSL_REDIRECT="false",
+            SESSION_COOKIE_SECURE="false",
+            CSRF_COOKIE_SECURE="false",
+            VAR_DIR=str(var_dir),
+            MEDIA_ROOT=str(var_dir / "media"),
+            CELERY_BROKER_DIR=str(var_dir / "broker"),
+            LOG_LEVEL="WARNING",
+            **extra_env,
+        )
         manage(env, "migrate", "--noinput")
         manage(env, "demo", "--raters", str(raters))
         manage(env, "researcher", "researcher")
@@ -63,13 +71,29 @@ def live_server(var_dir: Path, *, raters: int = 6, **extra_env: str):
         log = var_dir / "server.log"
         with log.open("wb") as output:
             server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                 "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-                 # Django, not gunicorn, answers long URLs (a 414 is not the API's).
-                 "--limit-request-line", "0", "--log-level", "warning"],
-                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "config.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    "4",
+                    # Django, not gunicorn, answers long URLs (a 414 is not the API's).
+                    "--limit-request-line",
+                    "0",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         try:
             wait_for_url(f"http://127.0.0.1:{port}/healthz/")
             yield {"url": f"http://127.0.0.1:{port}", "token": token, "env": env, "log": log}

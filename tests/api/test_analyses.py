@@ -12,8 +12,18 @@ from tests.conftest import add_text_samples
 from tests.factories import closed_study
 
 URL = "/api/studies/poems/analyses/"
-FIXED_KEYS = {"n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",
-              "omnibus", "pairwise", "model", "reliability"}  # fmt: skip
+FIXED_KEYS = {
+    "n_ratings",
+    "n_participants",
+    "n_samples",
+    "parameters",
+    "groups",
+    "claims",
+    "omnibus",
+    "pairwise",
+    "model",
+    "reliability",
+}
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_malformed_json_is_a_400_in_the_error_shape(api, body, code):
         (', "instructions": {"\\udfff": 1}', "instructions"),
         (', "lease_minutes": ' + "[" * 40 + "1" + "]" * 40, "lease_minutes" + "[0]" * 32),
     ],
-)  # fmt: skip
+)
 def test_wrong_types_huge_numbers_and_odd_unicode_are_400_naming_the_field(api, extra, field):
     response = post_raw(api, STUDY % extra)
 
@@ -111,8 +111,14 @@ def test_a_method_the_endpoint_has_not_is_405(api, draft_study):
 
 @pytest.mark.django_db
 def test_odd_query_parameters_are_400_or_ignored_never_500(api, draft_study):
-    for query in ("?page=0", "?page=999999999999999999999", "?page_size=-5", "?status=%00",
-                  "?page=abc", "?format=xml"):  # fmt: skip
+    for query in (
+        "?page=0",
+        "?page=999999999999999999999",
+        "?page_size=-5",
+        "?status=%00",
+        "?page=abc",
+        "?format=xml",
+    ):
         response = api.get("/api/studies/" + query)
         assert response.status_code in (200, 400, 404), (query, response.status_code)
         if response.status_code != 200:
@@ -151,8 +157,12 @@ def test_an_unreadable_throttle_rate_stops_the_start_naming_the_variable(setting
 
 @pytest.mark.django_db
 def test_unknown_paths_under_the_api_are_a_json_404(api):
-    for path in ("/api/nothing/", "/api/studies/%0A/samples/", "/api/studies/a%20b/open/",
-                 "/api/analyses/x/"):  # fmt: skip
+    for path in (
+        "/api/nothing/",
+        "/api/studies/%0A/samples/",
+        "/api/studies/a%20b/open/",
+        "/api/analyses/x/",
+    ):
         response = api.post(path, {}, format="json")
         assert response.status_code == 404, path
         assert error_of(response)["code"] == "not_found"

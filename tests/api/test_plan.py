@@ -39,11 +39,18 @@ def test_a_draft_is_planned_from_its_own_design_and_the_plan_is_kept(api, ready)
 
 
 def test_given_variances_and_truths_change_the_plan(api, ready):
-    body = {"variance": {"participant": 0.1, "sample": 0.05, "residual": 0.2},
-            "truth": {"human": 6.9}, "samples_per_group": 30}  # fmt: skip
+    body = {
+        "variance": {"participant": 0.1, "sample": 0.05, "residual": 0.2},
+        "truth": {"human": 6.9},
+        "samples_per_group": 30,
+    }
     plan = api.post("/api/studies/poems/plan/", body, format="json").json()
-    assert plan["variance"] == {"participant": 0.1, "sample": 0.05, "residual": 0.2,
-                                "source": "given"}  # fmt: skip
+    assert plan["variance"] == {
+        "participant": 0.1,
+        "sample": 0.05,
+        "residual": 0.2,
+        "source": "given",
+    }
     human = next(c for c in plan["claims"] if c["groups"] == ["human"])
     assert human["assumed"] == pytest.approx(6.9)
     assert human["p_contradicted"] > 0.5
@@ -74,9 +81,13 @@ def test_a_small_simulation_runs_in_the_request_and_a_large_one_goes_to_a_worker
     done = api.get(job["url"]).json()
     assert (done["status"], done["percent"], done["error"]) == ("succeeded", 100, "")
     here = plan_services.analysis_plan_compute(
-        study=ready, method="simulation", simulations=12, seed=3, ratings_per_sample=3,
+        study=ready,
+        method="simulation",
+        simulations=12,
+        seed=3,
+        ratings_per_sample=3,
         save=False,
-    )  # fmt: skip
+    )
     assert done["plan"]["claims"] == here["claims"]
     assert api.get("/api/studies/poems/").json()["plan"] == done["plan"]
 
@@ -90,16 +101,18 @@ def test_a_plan_job_is_checked_before_it_is_queued_and_seen_only_by_its_research
     assert refused.status_code == 400
     assert "unknown group" in error_of(refused)["message"]
     assert not PlanJob.objects.exists()
-    job = api.post("/api/studies/poems/plan/", {"method": "simulation", "simulations": 5},
-                   format="json").json()  # fmt: skip
+    job = api.post(
+        "/api/studies/poems/plan/", {"method": "simulation", "simulations": 5}, format="json"
+    ).json()
     assert other_api.get(job["url"]).status_code == 404
     assert api.get("/api/plans/999999/").status_code == 404
 
 
 def test_a_plan_job_whose_study_opened_meanwhile_fails_saying_why(api, ready, monkeypatch):
     monkeypatch.setattr(plan_services, "SIMULATION_BUDGET", 0)
-    job = api.post("/api/studies/poems/plan/", {"method": "simulation", "simulations": 3},
-                   format="json").json()  # fmt: skip
+    job = api.post(
+        "/api/studies/poems/plan/", {"method": "simulation", "simulations": 3}, format="json"
+    ).json()
     assert api.post("/api/studies/poems/open/").status_code == 200
 
     plan_services.analysis_plan_execute(job_id=job["id"])

@@ -64,9 +64,9 @@ def test_the_csv_is_filtered_by_group_and_participant(api, study):
     assert rows and {row["group"] for row in rows} == {"ai"}
 
     pseudonym = rows[0]["participant"]
-    mine = list(csv.DictReader(io.StringIO(
-        streamed(api.get(URL + f"?format=csv&participant={pseudonym}"))
-    )))  # fmt: skip
+    mine = list(
+        csv.DictReader(io.StringIO(streamed(api.get(URL + f"?format=csv&participant={pseudonym}"))))
+    )
     assert mine and {row["participant"] for row in mine} == {pseudonym}
 
 

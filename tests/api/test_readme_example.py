@@ -33,9 +33,13 @@ def test_the_python_example_of_the_api_docs_runs_as_printed(platform, tmp_path):
     env = {**os.environ, "BLINDRATE_URL": platform["url"], "BLINDRATE_TOKEN": platform["token"]}
 
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
-    )  # fmt: skip
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout

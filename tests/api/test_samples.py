@@ -28,17 +28,26 @@ def png_with_exif() -> bytes:
 def test_one_sample_is_added_from_a_json_object(api, draft_study):
     response = api.post(
         URL,
-        {"group": "human", "text": "The keeper wound the clock.", "brief": "lighthouse",
-         "id": "h-1", "meta": {"author": "Ann"}},
+        {
+            "group": "human",
+            "text": "The keeper wound the clock.",
+            "brief": "lighthouse",
+            "id": "h-1",
+            "meta": {"author": "Ann"},
+        },
         format="json",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 201, response.json()
     assert response.json() == {
-        "created": 1, "by_group": {"human": 1}, "briefs_created": ["lighthouse"],
-        "warnings": ["brief 'lighthouse' is used by group 'human' only, so what raters see "
-                     "of it marks that group's samples; give every group samples of it"],
-    }  # fmt: skip
+        "created": 1,
+        "by_group": {"human": 1},
+        "briefs_created": ["lighthouse"],
+        "warnings": [
+            "brief 'lighthouse' is used by group 'human' only, so what raters see "
+            "of it marks that group's samples; give every group samples of it"
+        ],
+    }
     sample = Sample.objects.get(study=draft_study)
     assert (sample.external_id, sample.group.key, sample.brief.key) == (
         "h-1",
@@ -134,10 +143,15 @@ def test_a_media_sample_is_uploaded_as_multipart_and_cleaned(api, draft_study):
     upload.name = "from-my-camera.png"
     response = api.post(
         URL,
-        {"group": "ai", "brief": "portrait", "id": "a-img", "file": upload,
-         "meta": json.dumps({"model": "x-1"})},
+        {
+            "group": "ai",
+            "brief": "portrait",
+            "id": "a-img",
+            "file": upload,
+            "meta": json.dumps({"model": "x-1"}),
+        },
         format="multipart",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 201, response.json()
     sample = Sample.objects.get(study=draft_study)

@@ -8,17 +8,23 @@ from django.contrib.staticfiles import finders
 from drf_spectacular.validation import validate_schema
 
 OPERATIONS = {
-    ("/api/studies/", "get"), ("/api/studies/", "post"),
-    ("/api/studies/{slug}/", "get"), ("/api/studies/{slug}/", "put"),
+    ("/api/studies/", "get"),
+    ("/api/studies/", "post"),
+    ("/api/studies/{slug}/", "get"),
+    ("/api/studies/{slug}/", "put"),
     ("/api/studies/{slug}/", "patch"),
-    ("/api/studies/{slug}/open/", "post"), ("/api/studies/{slug}/close/", "post"),
+    ("/api/studies/{slug}/open/", "post"),
+    ("/api/studies/{slug}/close/", "post"),
     ("/api/studies/{slug}/plan/", "post"),
-    ("/api/studies/{slug}/samples/", "get"), ("/api/studies/{slug}/samples/", "post"),
+    ("/api/studies/{slug}/samples/", "get"),
+    ("/api/studies/{slug}/samples/", "post"),
     ("/api/studies/{slug}/ratings/", "get"),
-    ("/api/studies/{slug}/analyses/", "get"), ("/api/studies/{slug}/analyses/", "post"),
-    ("/api/analyses/{run_id}/", "get"), ("/api/analyses/{run_id}/plots/{key}.png", "get"),
+    ("/api/studies/{slug}/analyses/", "get"),
+    ("/api/studies/{slug}/analyses/", "post"),
+    ("/api/analyses/{run_id}/", "get"),
+    ("/api/analyses/{run_id}/plots/{key}.png", "get"),
     ("/api/plans/{job_id}/", "get"),
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -68,47 +74,102 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
     components = schema["components"]["schemas"]
     document = components["ResultsDocument"]
     fixed = {
-        "n_ratings", "n_participants", "n_samples", "parameters", "groups", "claims",
-        "omnibus", "pairwise", "model", "reliability",
-    }  # fmt: skip
+        "n_ratings",
+        "n_participants",
+        "n_samples",
+        "parameters",
+        "groups",
+        "claims",
+        "omnibus",
+        "pairwise",
+        "model",
+        "reliability",
+    }
     optional = {"detection", "protocol", "pairwise_preference", "diversity"}
     assert set(document["properties"]) == fixed | optional
     # detection only when raters guessed; diversity not in analyze_csv without --samples
     assert set(document["required"]) == fixed
     pairwise = components["PairwisePreference"]
     assert set(pairwise["properties"]) == {
-        "n_comparisons", "n_participants", "ties_allowed", "win_rates", "bradley_terry",
-        "claims", "agreement",
-    }  # fmt: skip
+        "n_comparisons",
+        "n_participants",
+        "ties_allowed",
+        "win_rates",
+        "bradley_terry",
+        "claims",
+        "agreement",
+    }
     assert set(components["WinRate"]["properties"]) >= {
-        "groups", "wins", "losses", "ties", "rate", "ci95", "p_binomial"
-    }  # fmt: skip
+        "groups",
+        "wins",
+        "losses",
+        "ties",
+        "rate",
+        "ci95",
+        "p_binomial",
+    }
     assert set(components["BradleyTerry"]["properties"]) >= {
-        "reference", "abilities", "position_effect", "p_first_position"
-    }  # fmt: skip
+        "reference",
+        "abilities",
+        "position_effect",
+        "p_first_position",
+    }
     assert set(components["OrderingClaim"]["properties"]) >= {
-        "kind", "groups", "verdict", "probability", "ci95"
-    }  # fmt: skip
+        "kind",
+        "groups",
+        "verdict",
+        "probability",
+        "ci95",
+    }
     assert set(components["PairAgreement"]["properties"]) >= {
-        "pairs_with_two_raters", "rate", "chance"
-    }  # fmt: skip
+        "pairs_with_two_raters",
+        "rate",
+        "chance",
+    }
     assert set(components["Chance"]["properties"]) >= {
-        "p0", "p", "ci95", "p_binomial_naive", "ci95_binomial_naive"
-    }  # fmt: skip
+        "p0",
+        "p",
+        "ci95",
+        "p_binomial_naive",
+        "ci95_binomial_naive",
+    }
     assert set(components["ClaimResult"]["properties"]) >= {
-        "kind", "groups", "claimed", "observed", "ci95", "p", "verdict"
-    }  # fmt: skip
+        "kind",
+        "groups",
+        "claimed",
+        "observed",
+        "ci95",
+        "p",
+        "verdict",
+    }
     assert set(components["MixedModel"]["properties"]) >= {"method", "means", "variance"}
     assert set(components["Diversity"]["properties"]) == {
-        "model", "groups", "between_groups", "differences", "reasons"
-    }  # fmt: skip
+        "model",
+        "groups",
+        "between_groups",
+        "differences",
+        "reasons",
+    }
     assert set(components["DiversityGroup"]["properties"]) == {
-        "n_samples", "n_briefs", "semantic_similarity", "tfidf_similarity", "distinct_1",
-        "distinct_2", "distinct_3", "compression_ratio", "reasons",
-    }  # fmt: skip
+        "n_samples",
+        "n_briefs",
+        "semantic_similarity",
+        "tfidf_similarity",
+        "distinct_1",
+        "distinct_2",
+        "distinct_3",
+        "compression_ratio",
+        "reasons",
+    }
     assert set(components["DiversityDifference"]["properties"]) == {
-        "groups", "measure", "difference", "ci95", "p", "p_holm", "reasons"
-    }  # fmt: skip
+        "groups",
+        "measure",
+        "difference",
+        "ci95",
+        "p",
+        "p_holm",
+        "reasons",
+    }
     detail = components["AnalysisRunDetail"]["properties"]["results"]
     assert "ResultsDocument" in str(detail)
 
@@ -117,15 +178,30 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
 def test_the_plan_document_is_a_component_with_the_fixed_keys(schema):
     components = schema["components"]["schemas"]
     assert set(components["PlanDocument"]["properties"]) == {
-        "method", "design", "variance", "parameters", "claims", "recommendation",
-    }  # fmt: skip
+        "method",
+        "design",
+        "variance",
+        "parameters",
+        "claims",
+        "recommendation",
+    }
     assert set(components["PlanClaim"]["properties"]) == {
-        "kind", "groups", "claimed", "assumed", "p_supported", "p_contradicted",
-        "p_inconclusive", "ci95_halfwidth",
-    }  # fmt: skip
+        "kind",
+        "groups",
+        "claimed",
+        "assumed",
+        "p_supported",
+        "p_contradicted",
+        "p_inconclusive",
+        "ci95_halfwidth",
+    }
     assert set(components["PlanRecommendation"]["properties"]) >= {
-        "samples_per_group", "ratings_per_sample", "raters", "p_right_verdict", "limited_by",
-    }  # fmt: skip
+        "samples_per_group",
+        "ratings_per_sample",
+        "raters",
+        "p_right_verdict",
+        "limited_by",
+    }
     plan = schema["paths"]["/api/studies/{slug}/plan/"]["post"]
     assert "PlanDocument" in str(plan["responses"]["200"])
     assert "PlanJob" in str(plan["responses"]["202"])

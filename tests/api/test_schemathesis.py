@@ -13,11 +13,17 @@ import pytest
 
 from tests.api.live import live_server
 
-CHECKS = ",".join([
-    "not_a_server_error", "status_code_conformance", "content_type_conformance",
-    "response_headers_conformance", "response_schema_conformance", "unsupported_method",
-    "ignored_auth",
-])  # fmt: skip
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "unsupported_method",
+        "ignored_auth",
+    ]
+)
 MAX_EXAMPLES = os.environ.get("BLINDRATE_SCHEMATHESIS_EXAMPLES", "25")
 SEED = os.environ.get("BLINDRATE_SCHEMATHESIS_SEED", "20261128")
 
@@ -25,8 +31,9 @@ SEED = os.environ.get("BLINDRATE_SCHEMATHESIS_SEED", "20261128")
 @pytest.fixture
 def server(tmp_path):
     # Schemathesis sends thousands of requests: no throttling in the way.
-    with live_server(tmp_path / "var", API_THROTTLE_ANON="1000000/minute",
-                     API_THROTTLE_TOKEN="1000000/minute") as live:  # fmt: skip
+    with live_server(
+        tmp_path / "var", API_THROTTLE_ANON="1000000/minute", API_THROTTLE_TOKEN="1000000/minute"
+    ) as live:
         yield live
 
 
@@ -34,15 +41,28 @@ def test_every_operation_answers_generated_requests_without_server_errors_and_as
     server, tmp_path
 ):
     command = [
-        str(Path(sys.executable).with_name("schemathesis")), "run",
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
         f"{server['url']}/api/schema/",
-        "--header", f"Authorization: Token {server['token']}",
-        "--checks", CHECKS,
-        "--max-examples", MAX_EXAMPLES, "--seed", SEED,
+        "--header",
+        f"Authorization: Token {server['token']}",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--seed",
+        SEED,
         # One worker: CPython 3.11's ast.parse, which Hypothesis calls, is not thread-safe.
-        "--generation-database", "none", "--workers", "1",
-        "--request-timeout", "30", "--no-color", "--max-failures", "20",
-    ]  # fmt: skip
+        "--generation-database",
+        "none",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        "--max-failures",
+        "20",
+    ]
     env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"}
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600

@@ -32,8 +32,10 @@ def test_a_study_is_created_with_its_groups_claims_and_the_default_settings(api,
     body = response.json()
     assert body["status"] == "draft" and body["owner"] == "ada"
     assert [(g["key"], g["claimed_mean"]) for g in body["groups"]] == [
-        ("collaboration", 8.5), ("human", 6.5), ("ai", 4.5)
-    ]  # fmt: skip
+        ("collaboration", 8.5),
+        ("human", 6.5),
+        ("ai", 4.5),
+    ]
     differences = [
         (c["group"], c["other_group"], c["value"])
         for c in body["claims"]
@@ -48,9 +50,16 @@ def test_a_study_is_created_with_its_groups_claims_and_the_default_settings(api,
 
 @pytest.mark.django_db
 def test_settings_given_at_creation_are_stored(api):
-    payload = {**SEED, "scale_min": 0, "scale_max": 100, "scale_step": 5, "alpha": 0.01,
-               "scale_anchors": {"0": "Awful", "100": "Superb"}, "samples_per_rater": 9,
-               "criteria": [{"key": "style", "label": "Style"}, {"key": "plot"}]}  # fmt: skip
+    payload = {
+        **SEED,
+        "scale_min": 0,
+        "scale_max": 100,
+        "scale_step": 5,
+        "alpha": 0.01,
+        "scale_anchors": {"0": "Awful", "100": "Superb"},
+        "samples_per_rater": 9,
+        "criteria": [{"key": "style", "label": "Style"}, {"key": "plot"}],
+    }
     response = api.post("/api/studies/", payload, format="json")
 
     assert response.status_code == 201, response.json()
@@ -112,8 +121,10 @@ def test_a_duplicate_group_key_found_by_the_service_is_named_by_its_position(api
 
 @pytest.mark.django_db
 def test_a_claim_on_an_unknown_group_is_named_by_its_position(api):
-    claims = [SEED["claims"][0], {"kind": "difference", "group": "robot", "other_group": "ai",
-                                  "value": 1}]  # fmt: skip
+    claims = [
+        SEED["claims"][0],
+        {"kind": "difference", "group": "robot", "other_group": "ai", "value": 1},
+    ]
     response = api.post("/api/studies/", {**SEED, "claims": claims}, format="json")
 
     assert response.status_code == 400
@@ -142,8 +153,11 @@ def test_a_taken_slug_is_a_400_on_slug(api, draft_study):
 def test_researchers_list_only_their_own_studies(api, other_api, draft_study):
     assert [s["slug"] for s in api.get("/api/studies/").json()["results"]] == ["poems"]
     assert other_api.get("/api/studies/").json() == {
-        "count": 0, "next": None, "previous": None, "results": []
-    }  # fmt: skip
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
 
 
 @pytest.mark.django_db
@@ -178,9 +192,12 @@ def test_the_study_list_takes_the_same_number_of_queries_for_one_study_or_many(a
     one = _list_queries(api)
     for index in range(1, 6):
         study = services.study_create(
-            owner=researcher, slug=f"s{index}", title="S", groups=SEED_GROUPS,
+            owner=researcher,
+            slug=f"s{index}",
+            title="S",
+            groups=SEED_GROUPS,
             claims=[{"kind": "difference", "group": "human", "other_group": "ai", "value": 1}],
-        )  # fmt: skip
+        )
         add_text_samples(study, per_group=1)
     assert _list_queries(api) == one
     assert one <= 7
@@ -263,9 +280,15 @@ def test_the_limits_and_codes_of_an_open_study_stay_editable(api, draft_study):
     """A researcher whose open study is being filled by a script tightens its limits."""
     add_text_samples(draft_study)
     api.post("/api/studies/poems/open/")
-    change = {"starts_per_address_hour": 2, "leases_per_address": 1, "first_lease_minutes": 3,
-              "partial_code": "PART-1", "min_items_for_code": 4, "min_median_seconds": 3.5,
-              "screen_out_speeders": True}  # fmt: skip
+    change = {
+        "starts_per_address_hour": 2,
+        "leases_per_address": 1,
+        "first_lease_minutes": 3,
+        "partial_code": "PART-1",
+        "min_items_for_code": 4,
+        "min_median_seconds": 3.5,
+        "screen_out_speeders": True,
+    }
 
     response = api.patch("/api/studies/poems/", change, format="json")
 
@@ -326,8 +349,12 @@ def test_session_authentication_works_for_a_logged_in_researcher(researcher, dra
 @pytest.mark.django_db
 def test_a_study_is_switched_to_pairwise_and_the_protocol_freezes_at_open(api, draft_study):
     assert api.get("/api/studies/poems/").json()["protocol"] == "rating"
-    change = {"protocol": "pairwise", "allow_ties": True, "ask_strength": True,
-              "allow_same_group_pairs": False}  # fmt: skip
+    change = {
+        "protocol": "pairwise",
+        "allow_ties": True,
+        "ask_strength": True,
+        "allow_same_group_pairs": False,
+    }
     response = api.patch("/api/studies/poems/", change, format="json")
     assert response.status_code == 200, response.json()
     assert {key: response.json()[key] for key in change} == change

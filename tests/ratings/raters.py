@@ -88,8 +88,9 @@ def open_study(owner, *, slug="rated", per_group=4, checks=0, **settings):
     `checks` attention checks (expected 1-2)."""
     settings.setdefault("completion_code", "DONE-1234")
     settings.setdefault("screenout_code", "SCREEN-99")
-    study = services.study_create(owner=owner, slug=slug, title="Rate these", groups=SEED_GROUPS,
-                                  **settings)  # fmt: skip
+    study = services.study_create(
+        owner=owner, slug=slug, title="Rate these", groups=SEED_GROUPS, **settings
+    )
     lines = ["group,text,brief,attention,expected"]
     for number, group in enumerate(("human", "ai", "collaboration") * per_group):
         lines.append(f"{group},Piece number {number}.,brief-{number // 3},,")

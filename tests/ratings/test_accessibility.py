@@ -96,8 +96,14 @@ def test_every_rater_page_passes_axe_core_in_each_shipped_language(
 ):
     """Welcome, consent error, rate, rate with an error, refused, notice, 503, 500, 404,
     done, full and closed: each audited in the study's rater language."""
-    study = open_study(researcher, slug=f"audit-{language}", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, rater_language=language)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug=f"audit-{language}",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        rater_language=language,
+    )
     words = WORDS[language]
     base = f"{live_server.url}/s/{study.slug}/"
     context = audit_context(browser, viewport=PHONE)
@@ -201,8 +207,13 @@ def _wav() -> bytes:
 
 def media_study(owner, kind: str):
     """An open study whose every sample is an image, or a sound."""
-    study = services.study_create(owner=owner, slug=f"audit-{kind}", title="Look and listen",
-                                  groups=SEED_GROUPS, samples_per_rater=3)  # fmt: skip
+    study = services.study_create(
+        owner=owner,
+        slug=f"audit-{kind}",
+        title="Look and listen",
+        groups=SEED_GROUPS,
+        samples_per_rater=3,
+    )
     files, lines = {}, ["group,file"]
     for number, group in enumerate(("human", "ai", "collaboration")):
         name = f"{number}.{'png' if kind == 'image' else 'wav'}"
@@ -213,8 +224,12 @@ def media_study(owner, kind: str):
         for name, data in files.items():
             zipped.writestr(name, data)
     archive.seek(0)
-    samples_import(study=study, file_name="samples.csv", data="\n".join(lines).encode(),
-                   media=MediaZip(archive, label="media.zip", max_bytes=10**6))  # fmt: skip
+    samples_import(
+        study=study,
+        file_name="samples.csv",
+        data="\n".join(lines).encode(),
+        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
+    )
     return services.study_open(study=study)
 
 
@@ -289,9 +304,16 @@ def _property(node: dict, name: str):
 def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     browser, live_server, researcher
 ):
-    study = open_study(researcher, slug="names", per_group=1, samples_per_rater=3,
-                       criteria=[{"key": "quality", "label": "Overall quality"},
-                                 {"key": "clarity", "label": "Clarity"}])  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="names",
+        per_group=1,
+        samples_per_rater=3,
+        criteria=[
+            {"key": "quality", "label": "Overall quality"},
+            {"key": "clarity", "label": "Clarity"},
+        ],
+    )
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
     page.check("#consent")
@@ -316,8 +338,11 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     nodes = [n for n in _ax_nodes(page) if not n.get("ignored")]
     alerts = [n for n in nodes if _value(n, "role") == "alert"]
     assert len(alerts) == 1
-    quality = next(n for n in nodes if _value(n, "role") == "radiogroup"
-                   and _value(n, "name") == "Overall quality")  # fmt: skip
+    quality = next(
+        n
+        for n in nodes
+        if _value(n, "role") == "radiogroup" and _value(n, "name") == "Overall quality"
+    )
     assert _property(quality, "invalid") == "true"
     assert _value(quality, "description") == "⚠ Please choose a score."
     assert page.evaluate("document.activeElement.name") == "quality"
@@ -327,10 +352,17 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
 def test_a_whole_study_is_rated_in_german_with_the_keyboard_alone_on_a_phone(
     browser, live_server, researcher
 ):
-    study = open_study(researcher, slug="tastatur", per_group=2, samples_per_rater=4,
-                       ratings_per_sample=3, rater_language="de")  # fmt: skip
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="tastatur",
+        per_group=2,
+        samples_per_rater=4,
+        ratings_per_sample=3,
+        rater_language="de",
+    )
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=de-1")
     assert page.get_attribute("html", "lang") == "de"
@@ -379,8 +411,9 @@ def test_a_right_to_left_language_lays_the_rater_pages_out_right_to_left(
     # no catalogue, so its words stay English, but Django calls it bidirectional.
     settings.LANGUAGES = [*settings.LANGUAGES, ("qx", "Pseudo right-to-left")]
     settings.LANGUAGES_BIDI = [*settings.LANGUAGES_BIDI, "qx"]
-    study = open_study(researcher, slug="rtl", per_group=1, samples_per_rater=3,
-                       rater_language="qx")  # fmt: skip
+    study = open_study(
+        researcher, slug="rtl", per_group=1, samples_per_rater=3, rater_language="qx"
+    )
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
     assert page.get_attribute("html", "dir") == "rtl"

@@ -31,8 +31,9 @@ def study(researcher):
 
 
 def test_each_participant_sees_the_groups_in_balance_in_a_random_order(researcher):
-    study = open_study(researcher, slug="balance", per_group=4, samples_per_rater=9,
-                       ratings_per_sample=10)  # fmt: skip
+    study = open_study(
+        researcher, slug="balance", per_group=4, samples_per_rater=9, ratings_per_sample=10
+    )
     orders = []
     for _ in range(6):
         participant = join(study)
@@ -89,8 +90,14 @@ def test_a_participants_order_is_a_seeded_shuffle(study):
 
 
 def test_an_expired_lease_returns_its_sample_to_the_pool(researcher):
-    study = open_study(researcher, slug="one", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="one",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        lease_minutes=5,
+    )
     now = timezone.now()
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)
@@ -112,9 +119,12 @@ def take_slot(study, sample, now) -> Participant:
     services.leases_release(now=now)
     carol = join(study)
     assignment = Assignment.objects.create(
-        participant=carol, sample=sample, position=1, served_at=now,
+        participant=carol,
+        sample=sample,
+        position=1,
+        served_at=now,
         lease_expires_at=now + timedelta(minutes=study.lease_minutes),
-    )  # fmt: skip
+    )
     services.sample_loads_recount(study=study)
     rate(carol, assignment, score=4, now=now)
     return carol
@@ -132,21 +142,34 @@ def slot_taken_after_lapse(study):
 
 
 def test_a_late_submission_is_kept(researcher):
-    study = open_study(researcher, slug="late", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="late",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        lease_minutes=5,
+    )
     alice, held, later = slot_taken_after_lapse(study)
     result = rate(alice, held, score=8, now=later + timedelta(minutes=1))
     assert not result.repeated
-    scores = sorted(Rating.objects.filter(assignment__sample=held.sample).values_list(
-        "score", flat=True))  # fmt: skip
+    scores = sorted(
+        Rating.objects.filter(assignment__sample=held.sample).values_list("score", flat=True)
+    )
     assert scores == [4, 8]  # above target by one, because the late rating is kept
 
 
 def test_a_participant_back_after_their_lease_lapsed_and_the_slot_went_gets_another_item(
     researcher,
 ):
-    study = open_study(researcher, slug="lapse", per_group=4, samples_per_rater=3,
-                       ratings_per_sample=1, lease_minutes=5)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="lapse",
+        per_group=4,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        lease_minutes=5,
+    )
     alice, held, later = slot_taken_after_lapse(study)
     back = services.assignment_next(participant=alice, now=later)
     assert back is not None and back.sample_id != held.sample_id
@@ -155,8 +178,9 @@ def test_a_participant_back_after_their_lease_lapsed_and_the_slot_went_gets_anot
 
 
 def test_a_participant_gets_at_most_the_studys_number_of_items(researcher):
-    study = open_study(researcher, slug="cap", per_group=5, samples_per_rater=4,
-                       ratings_per_sample=10)  # fmt: skip
+    study = open_study(
+        researcher, slug="cap", per_group=5, samples_per_rater=4, ratings_per_sample=10
+    )
     participant = join(study)
     count = 0
     while (a := services.assignment_next(participant=participant)) is not None:
@@ -167,8 +191,14 @@ def test_a_participant_gets_at_most_the_studys_number_of_items(researcher):
 
 
 def test_each_sample_counts_its_held_slots_and_a_sweep_gives_expired_ones_back(researcher):
-    study = open_study(researcher, slug="slots", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=2, lease_minutes=5)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="slots",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=2,
+        lease_minutes=5,
+    )
     now = timezone.now()
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)
@@ -202,8 +232,15 @@ def test_the_count_of_slots_can_be_rebuilt_from_the_assignments(study):
 
 
 def test_a_participants_groups_are_drawn_from_their_seed_at_their_first_item(researcher):
-    study = open_study(researcher, slug="drawn", per_group=4, checks=2, samples_per_rater=8,
-                       ratings_per_sample=10, attention_check_rate=0.25)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="drawn",
+        per_group=4,
+        checks=2,
+        samples_per_rater=8,
+        ratings_per_sample=10,
+        attention_check_rate=0.25,
+    )
     participant = join(study)
     Participant.objects.filter(pk=participant.pk).update(seed=4242)  # as the simulation does
     assert participant.group_order == []
@@ -221,8 +258,15 @@ def test_a_participants_groups_are_drawn_from_their_seed_at_their_first_item(res
 def test_the_claim_follows_the_rule_in_every_state(researcher):
     """Random loads, random histories and random sequences; the sample claimed is always
     the first by the rule, computed here from the rule's own parts and an MD5 in Python."""
-    study = open_study(researcher, slug="rule", per_group=12, checks=2, samples_per_rater=12,
-                       ratings_per_sample=20, attention_check_rate=0)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="rule",
+        per_group=12,
+        checks=2,
+        samples_per_rater=12,
+        ratings_per_sample=20,
+        attention_check_rate=0,
+    )
     rng = random.Random(11)
     samples = list(Sample.objects.filter(study=study, is_attention_check=False))
     group_of = {s.pk: s.group_id for s in samples}
@@ -239,9 +283,15 @@ def test_the_claim_follows_the_rule_in_every_state(researcher):
         Participant.objects.filter(pk=participant.pk).update(group_order=order)
         had = rng.sample(samples, rng.randint(0, 5))
         for position, sample in enumerate(had, start=1):
-            Assignment.objects.create(participant=participant, sample=sample, position=position,
-                                      served_at=now, lease_expires_at=now, submitted_at=now,
-                                      holds_slot=False)  # fmt: skip
+            Assignment.objects.create(
+                participant=participant,
+                sample=sample,
+                position=position,
+                served_at=now,
+                lease_expires_at=now,
+                submitted_at=now,
+                holds_slot=False,
+            )
         participant.refresh_from_db()
         loads = dict(Sample.objects.filter(study=study).values_list("pk", "load"))
         open_ = [s.pk for s in samples if s not in had and loads[s.pk] < 20]
@@ -262,8 +312,15 @@ def test_the_claim_follows_the_rule_in_every_state(researcher):
 
 
 def test_an_attention_fail_limit_of_zero_screens_no_one_out(researcher):
-    study = open_study(researcher, slug="nolimit", per_group=4, checks=3, samples_per_rater=8,
-                       attention_check_rate=0.25, attention_fail_limit=0)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="nolimit",
+        per_group=4,
+        checks=3,
+        samples_per_rater=8,
+        attention_check_rate=0.25,
+        attention_fail_limit=0,
+    )
     for _ in range(3):
         participant = join(study)
         while (assignment := services.assignment_next(participant=participant)) is not None:

@@ -40,9 +40,14 @@ def photo(colour, *, size, maker: str) -> bytes:
 @pytest.fixture
 def study(researcher):
     study = services.study_create(
-        owner=researcher, slug="blind", title="Judge these", groups=SEED_GROUPS,
-        samples_per_rater=12, ratings_per_sample=4, completion_code="OK-CODE",
-    )  # fmt: skip
+        owner=researcher,
+        slug="blind",
+        title="Judge these",
+        groups=SEED_GROUPS,
+        samples_per_rater=12,
+        ratings_per_sample=4,
+        completion_code="OK-CODE",
+    )
     files, lines = {}, ["id,group,brief,text,file,meta_author"]
     for number, group in enumerate(("human", "ai", "collaboration") * 3):
         lines.append(f"t{number},{group},b{number % 3},A piece of writing ({number}).,,Ann")
@@ -56,9 +61,11 @@ def study(researcher):
             zipped.writestr(name, data)
     archive.seek(0)
     samples_import(
-        study=study, file_name="samples.csv", data="\n".join(lines).encode(),
+        study=study,
+        file_name="samples.csv",
+        data="\n".join(lines).encode(),
         media=MediaZip(archive, label="media.zip", max_bytes=10**6),
-    )  # fmt: skip
+    )
     for brief in study.briefs.all():
         brief.text = f"Write about the number {brief.key}."
         brief.save()
@@ -160,8 +167,17 @@ def assert_no_secret_shows(study, everything: list[str], items: list[str]) -> No
     visible = NONCE_VALUE.sub("'nonce-NONCE'", NONCE.sub('nonce="NONCE"', visible))
     for item in items:
         visible = visible.replace(item, "ITEM")
-    for secret in ("Human only", "AI only", "Human-AI collaboration", "secret-pid", "Ann",
-                   "Bob", "render", "cam", ".png"):  # fmt: skip
+    for secret in (
+        "Human only",
+        "AI only",
+        "Human-AI collaboration",
+        "secret-pid",
+        "Ann",
+        "Bob",
+        "render",
+        "cam",
+        ".png",
+    ):
         assert secret not in visible, secret
     for word in ("human", "collaboration"):
         assert not re.search(rf"\b{word}\b", visible, re.I), word

@@ -24,10 +24,17 @@ GROUPS = ("human", "ai", "collaboration")
 @pytest.fixture
 def study(researcher):
     study = services.study_create(
-        owner=researcher, slug="blind-pairs", title="Which is better?", groups=SEED_GROUPS,
-        samples_per_rater=12, ratings_per_sample=50, completion_code="OK-CODE",
-        protocol="pairwise", allow_ties=True, ask_strength=True,
-    )  # fmt: skip
+        owner=researcher,
+        slug="blind-pairs",
+        title="Which is better?",
+        groups=SEED_GROUPS,
+        samples_per_rater=12,
+        ratings_per_sample=50,
+        completion_code="OK-CODE",
+        protocol="pairwise",
+        allow_ties=True,
+        ask_strength=True,
+    )
     files, lines = {}, ["id,group,brief,text,file,meta_author"]
     for brief in range(3):
         for number, group in enumerate(GROUPS):
@@ -35,8 +42,9 @@ def study(researcher):
     for brief in range(2):
         for number, group in enumerate(GROUPS):
             name = f"{group}-render-{brief}.png"
-            files[name] = photo((60 * number, 90, 30 * brief), size=(30 + number, 20),
-                                maker=f"{group} cam")  # fmt: skip
+            files[name] = photo(
+                (60 * number, 90, 30 * brief), size=(30 + number, 20), maker=f"{group} cam"
+            )
             lines.append(f"i{brief}{group},{group},image-{brief},,{name},Bob")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -44,9 +52,11 @@ def study(researcher):
             zipped.writestr(name, data)
     archive.seek(0)
     samples_import(
-        study=study, file_name="samples.csv", data="\n".join(lines).encode(),
+        study=study,
+        file_name="samples.csv",
+        data="\n".join(lines).encode(),
         media=MediaZip(archive, label="media.zip", max_bytes=10**6),
-    )  # fmt: skip
+    )
     return services.study_open(study=study)
 
 

@@ -25,10 +25,12 @@ def browser():
 def test_a_rater_completes_a_study_with_the_keyboard_alone_on_a_phone(
     browser, live_server, researcher
 ):
-    study = open_study(researcher, slug="phone", per_group=2, samples_per_rater=4,
-                       ratings_per_sample=3)  # fmt: skip
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)  # fmt: skip
+    study = open_study(
+        researcher, slug="phone", per_group=2, samples_per_rater=4, ratings_per_sample=3
+    )
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=phone-1")
     assert page.title() == "Rate these"

@@ -96,8 +96,9 @@ def assert_slots_and_groups_kept(study, per_sample: Counter) -> None:
 def test_sixty_concurrent_raters_a_fifth_double_submitting_lose_and_duplicate_nothing(
     researcher,
 ):
-    study = open_study(researcher, slug="crowd", per_group=15, samples_per_rater=ITEMS,
-                       ratings_per_sample=4)  # fmt: skip
+    study = open_study(
+        researcher, slug="crowd", per_group=15, samples_per_rater=ITEMS, ratings_per_sample=4
+    )
     assert study.samples.count() * 4 == PARTICIPANTS * ITEMS  # supply meets demand exactly
     log = run_crowd(study.slug, PARTICIPANTS)
     errors = [entry for entry in log if entry[1] == "error"]
@@ -124,8 +125,13 @@ def test_raters_waiting_for_samples_others_hold_never_deadlock(researcher, monke
     group is held by another transaction, so the claim has to wait for one, and samples
     fill up while others wait for them."""
     raters = 40
-    study = open_study(researcher, slug="tight", per_group=2, samples_per_rater=ITEMS,
-                       ratings_per_sample=raters // 2)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="tight",
+        per_group=2,
+        samples_per_rater=ITEMS,
+        ratings_per_sample=raters // 2,
+    )
     claim, held = assignment_service._claim, []
 
     def counted(step, *args):
@@ -156,8 +162,9 @@ def test_a_claim_waits_for_a_held_sample_without_waiting_for_its_lock(researcher
     """While another transaction holds every sample of the participant's next group, the
     claim holds back without queueing for a row lock (the queue is where deadlocks form:
     see ratings.services.assignment), and gets a sample of that group once they are free."""
-    study = open_study(researcher, slug="held", per_group=2, samples_per_rater=3,
-                       attention_check_rate=0)  # fmt: skip
+    study = open_study(
+        researcher, slug="held", per_group=2, samples_per_rater=3, attention_check_rate=0
+    )
     participant = services.participant_consent(study=study)
     group = study.groups.get(key="ai")
     others = list(study.groups.exclude(pk=group.pk).values_list("pk", flat=True))
@@ -213,9 +220,11 @@ def lost(cause: Exception) -> OperationalError:
 
 @pytest.mark.parametrize(
     "cause",
-    [psycopg.errors.DeadlockDetected("deadlock detected"),
-     psycopg.errors.SerializationFailure("could not serialize access")],
-)  # fmt: skip
+    [
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.errors.SerializationFailure("could not serialize access"),
+    ],
+)
 def test_a_transaction_that_lost_a_conflict_runs_again_and_succeeds(cause, monkeypatch):
     monkeypatch.setattr("ratings.services.retries.time.sleep", lambda seconds: None)
     calls = []

@@ -58,16 +58,30 @@ def _posts_by_kind(study, raters: int) -> dict[str, set[int]]:
 
 
 def test_every_rating_post_makes_the_same_queries_whatever_comes_next(researcher):
-    study = open_study(researcher, slug="cost", per_group=6, checks=3, samples_per_rater=10,
-                       ratings_per_sample=5, attention_check_rate=0.2)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="cost",
+        per_group=6,
+        checks=3,
+        samples_per_rater=10,
+        ratings_per_sample=5,
+        attention_check_rate=0.2,
+    )
     counts = _posts_by_kind(study, raters=4)
     assert set(counts) == {"human", "ai", "collaboration", "check", "done"}
     assert dict(counts) == {kind: {QUERIES_PER_POST} for kind in counts}
 
 
 def test_a_screen_out_costs_what_any_other_post_costs(researcher):
-    study = open_study(researcher, slug="screen", per_group=4, checks=2, samples_per_rater=6,
-                       attention_check_rate=0.34, attention_fail_limit=1)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="screen",
+        per_group=4,
+        checks=2,
+        samples_per_rater=6,
+        attention_check_rate=0.34,
+        attention_fail_limit=1,
+    )
     rater = Rater(study.slug)
     rater.enter()
     rater.consent()
@@ -90,9 +104,12 @@ def test_the_queries_of_a_post_do_not_grow_with_the_study(researcher, ask_source
     found = []
     for per_group in (3, 60):
         study = open_study(
-            researcher, slug=f"size-{per_group}-{ask_source_guess}", per_group=per_group,
-            samples_per_rater=3, ask_source_guess=ask_source_guess,
-        )  # fmt: skip
+            researcher,
+            slug=f"size-{per_group}-{ask_source_guess}",
+            per_group=per_group,
+            samples_per_rater=3,
+            ask_source_guess=ask_source_guess,
+        )
         rater = Rater(study.slug)
         rater.enter()
         rater.consent()
@@ -106,9 +123,16 @@ def test_the_queries_of_a_post_do_not_grow_with_the_study(researcher, ask_source
 def test_every_pairwise_post_makes_the_same_queries_whatever_comes_next(researcher):
     """The same for a pairwise study: the next pair of any two groups, in either order,
     an attention pair, or the end."""
-    study = open_study(researcher, slug="pair-cost", per_group=4, checks=2,
-                       samples_per_rater=5, ratings_per_sample=20, attention_check_rate=0.2,
-                       protocol="pairwise")  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pair-cost",
+        per_group=4,
+        checks=2,
+        samples_per_rater=5,
+        ratings_per_sample=20,
+        attention_check_rate=0.2,
+        protocol="pairwise",
+    )
     counts = defaultdict(set)
     for number in range(4):
         rater = Rater(study.slug)

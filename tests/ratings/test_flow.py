@@ -106,10 +106,14 @@ def test_consent_is_required(study):
 
 @pytest.mark.parametrize(
     ("values", "message"),
-    [({}, MISSING_SCORE), ({"quality": "11"}, "must be between 1 and 10"),
-     ({"quality": "0"}, "must be between 1 and 10"), ({"quality": "7.5"}, "steps of 1"),
-     ({"quality": "seven"}, "is not a score")],
-)  # fmt: skip
+    [
+        ({}, MISSING_SCORE),
+        ({"quality": "11"}, "must be between 1 and 10"),
+        ({"quality": "0"}, "must be between 1 and 10"),
+        ({"quality": "7.5"}, "steps of 1"),
+        ({"quality": "seven"}, "is not a score"),
+    ],
+)
 def test_a_bad_score_reshows_the_item_with_the_error_and_stores_nothing(study, values, message):
     rater = Rater(study.slug)
     rater.enter()
@@ -178,8 +182,9 @@ def test_draft_closed_and_full_studies_get_a_clear_page_and_no_code(researcher, 
     draft = services.study_create(owner=researcher, slug="later", title="Later Secret Title")
     page = Rater(draft.slug).enter()
     assert page.status_code == 404 and "Later Secret Title" not in page.content.decode()
-    full = open_study(researcher, slug="tiny", per_group=1, samples_per_rater=3,
-                      ratings_per_sample=1)  # fmt: skip
+    full = open_study(
+        researcher, slug="tiny", per_group=1, samples_per_rater=3, ratings_per_sample=1
+    )
     first = Rater(full.slug)
     first.enter()
     first.consent()
@@ -195,8 +200,15 @@ def test_draft_closed_and_full_studies_get_a_clear_page_and_no_code(researcher, 
 
 
 def test_a_participant_failing_attention_checks_gets_the_screen_out_code(researcher):
-    study = open_study(researcher, slug="checked", per_group=4, checks=3, samples_per_rater=10,
-                       attention_check_rate=0.3, attention_fail_limit=2)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="checked",
+        per_group=4,
+        checks=3,
+        samples_per_rater=10,
+        attention_check_rate=0.3,
+        attention_fail_limit=2,
+    )
     rater = Rater(study.slug)
     rater.enter()
     rater.consent()
@@ -214,8 +226,14 @@ def test_a_participant_failing_attention_checks_gets_the_screen_out_code(researc
 
 
 def test_attention_checks_come_at_the_configured_rate_and_never_first(researcher):
-    study = open_study(researcher, slug="checks", per_group=6, checks=4, samples_per_rater=10,
-                       attention_check_rate=0.2)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="checks",
+        per_group=6,
+        checks=4,
+        samples_per_rater=10,
+        attention_check_rate=0.2,
+    )
     for _ in range(8):
         rater = Rater(study.slug)
         rater.enter()
@@ -238,9 +256,12 @@ def test_attention_checks_come_at_the_configured_rate_and_never_first(researcher
 
 def test_the_done_page_sends_the_participant_on_when_configured(researcher):
     study = open_study(
-        researcher, slug="prolific", per_group=1, samples_per_rater=3,
+        researcher,
+        slug="prolific",
+        per_group=1,
+        samples_per_rater=3,
         redirect_url="https://app.prolific.com/submissions/complete?cc={code}",
-    )  # fmt: skip
+    )
     rater = Rater(study.slug)
     rater.enter(PROLIFIC_PID="p")
     rater.consent()
@@ -255,8 +276,9 @@ class Rollback(Exception):
 
 
 def test_source_guesses_are_stored_and_never_change_what_is_served(researcher):
-    study = open_study(researcher, slug="guess", per_group=3, samples_per_rater=6,
-                       ask_source_guess=True)  # fmt: skip
+    study = open_study(
+        researcher, slug="guess", per_group=3, samples_per_rater=6, ask_source_guess=True
+    )
 
     def run(guess: str) -> list[str]:
         rater = Rater(study.slug)

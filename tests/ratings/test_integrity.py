@@ -19,8 +19,14 @@ ATTACKER = "203.0.113.66"
 
 @pytest.fixture
 def study(researcher):
-    return open_study(researcher, slug="guarded", per_group=4, samples_per_rater=6,
-                      ratings_per_sample=3, partial_code="PART-77")  # fmt: skip
+    return open_study(
+        researcher,
+        slug="guarded",
+        per_group=4,
+        samples_per_rater=6,
+        ratings_per_sample=3,
+        partial_code="PART-77",
+    )
 
 
 def cookie_of(response) -> str:
@@ -144,8 +150,14 @@ def test_a_participant_who_never_rates_gives_the_slot_back_within_minutes(study)
 
 
 def test_a_participant_stopped_because_the_study_filled_gets_the_partial_code(researcher):
-    small = open_study(researcher, slug="small", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, partial_code="PART-77")  # fmt: skip
+    small = open_study(
+        researcher,
+        slug="small",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        partial_code="PART-77",
+    )
     a, b = Rater(small.slug), Rater(small.slug)
     for rater in (a, b):
         rater.enter()
@@ -163,9 +175,15 @@ def test_a_participant_stopped_because_the_study_filled_gets_the_partial_code(re
 
 
 def test_a_minimum_of_items_earns_the_completion_code(researcher):
-    small = open_study(researcher, slug="small", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, partial_code="PART-77",
-                       min_items_for_code=2)  # fmt: skip
+    small = open_study(
+        researcher,
+        slug="small",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        partial_code="PART-77",
+        min_items_for_code=2,
+    )
     a, b = Rater(small.slug), Rater(small.slug)
     for rater in (a, b):
         rater.enter()
@@ -179,9 +197,15 @@ def test_a_minimum_of_items_earns_the_completion_code(researcher):
 
 @pytest.mark.parametrize("screen_out", [False, True])
 def test_a_speeder_is_flagged_and_screened_out_when_the_study_asks(researcher, screen_out):
-    fast = open_study(researcher, slug="fast", per_group=2, samples_per_rater=6,
-                      ratings_per_sample=3, min_median_seconds=4.0,
-                      screen_out_speeders=screen_out)  # fmt: skip
+    fast = open_study(
+        researcher,
+        slug="fast",
+        per_group=2,
+        samples_per_rater=6,
+        ratings_per_sample=3,
+        min_median_seconds=4.0,
+        screen_out_speeders=screen_out,
+    )
     rater = Rater(fast.slug)
     rater.enter()
     rater.consent()
@@ -193,9 +217,15 @@ def test_a_speeder_is_flagged_and_screened_out_when_the_study_asks(researcher, s
 
 
 def test_a_screened_out_browser_cannot_start_again_under_a_new_id(researcher):
-    fast = open_study(researcher, slug="fast", per_group=2, samples_per_rater=6,
-                      ratings_per_sample=3, min_median_seconds=4.0,
-                      screen_out_speeders=True)  # fmt: skip
+    fast = open_study(
+        researcher,
+        slug="fast",
+        per_group=2,
+        samples_per_rater=6,
+        ratings_per_sample=3,
+        min_median_seconds=4.0,
+        screen_out_speeders=True,
+    )
     rater = Rater(fast.slug)
     rater.enter(PROLIFIC_PID="first-id")
     rater.consent()

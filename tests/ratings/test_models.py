@@ -31,9 +31,12 @@ def assignment(draft_study):
 def test_a_participant_never_gets_the_same_sample_twice(assignment):
     with pytest.raises(IntegrityError), transaction.atomic():
         Assignment.objects.create(
-            participant=assignment.participant, sample=assignment.sample, position=2,
-            served_at=timezone.now(), lease_expires_at=timezone.now(),
-        )  # fmt: skip
+            participant=assignment.participant,
+            sample=assignment.sample,
+            position=2,
+            served_at=timezone.now(),
+            lease_expires_at=timezone.now(),
+        )
 
 
 def test_one_rating_per_assignment_and_criterion(assignment):
@@ -55,13 +58,19 @@ def test_one_external_id_per_study(draft_study):
 def test_sample_content_must_match_its_kind(draft_study):
     group = draft_study.groups.first()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Sample.objects.create(study=draft_study, group=group, kind="text", text="",
-                              content_sha256="x")  # fmt: skip
+        Sample.objects.create(
+            study=draft_study, group=group, kind="text", text="", content_sha256="x"
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Sample.objects.create(study=draft_study, group=group, kind="image", content_sha256="x")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Sample.objects.create(study=draft_study, group=group, text="Check", content_sha256="x",
-                              is_attention_check=True)  # fmt: skip
+        Sample.objects.create(
+            study=draft_study,
+            group=group,
+            text="Check",
+            content_sha256="x",
+            is_attention_check=True,
+        )
 
 
 def test_a_study_scale_must_run_upwards(researcher):
@@ -81,18 +90,29 @@ def test_tokens_are_random_opaque_and_unique(assignment):
 
 @pytest.mark.parametrize(
     ("score", "problem"),
-    [(0, "must be between 1 and 10"), (11, "must be between 1 and 10"),
-     (7.5, "must be on the scale's steps of 1 from 1"), (float("nan"), "must be a number"),
-     (7, None), (1, None), (10, None)],
-)  # fmt: skip
+    [
+        (0, "must be between 1 and 10"),
+        (11, "must be between 1 and 10"),
+        (7.5, "must be on the scale's steps of 1 from 1"),
+        (float("nan"), "must be a number"),
+        (7, None),
+        (1, None),
+        (10, None),
+    ],
+)
 def test_scores_are_checked_against_the_studys_scale(draft_study, score, problem):
     assert design.score_problem(draft_study, score) == problem
 
 
 def test_a_half_point_scale_accepts_half_points(researcher):
     study = services.study_create(
-        owner=researcher, slug="half", title="Half", scale_min=0, scale_max=5, scale_step=0.5,
+        owner=researcher,
+        slug="half",
+        title="Half",
+        scale_min=0,
+        scale_max=5,
+        scale_step=0.5,
         scale_anchors={"0": "None", "5": "Full"},
-    )  # fmt: skip
+    )
     assert design.score_problem(study, 2.5) is None
     assert design.score_problem(study, 2.25) == "must be on the scale's steps of 0.5 from 0"

@@ -35,9 +35,13 @@ def drive(study, participant, choice="a"):
     shown = []
     while (assignment := services.assignment_next(participant=participant)) is not None:
         shown.append(
-            (assignment.sample.group.key, assignment.sample_b.group.key,
-             assignment.sample_id, assignment.sample_b_id)
-        )  # fmt: skip
+            (
+                assignment.sample.group.key,
+                assignment.sample_b.group.key,
+                assignment.sample_id,
+                assignment.sample_b_id,
+            )
+        )
         choose(participant, assignment, choice)
     return shown
 
@@ -47,16 +51,25 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
 
 
 def test_each_participant_gets_the_group_pairs_and_sides_in_balance(researcher):
-    study = open_study(researcher, slug="pw-balance", per_group=8, samples_per_rater=12,
-                       ratings_per_sample=40, **PAIRWISE)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pw-balance",
+        per_group=8,
+        samples_per_rater=12,
+        ratings_per_sample=40,
+        **PAIRWISE,
+    )
     orders, sides = [], Counter()
     for _ in range(8):
         participant = join(study)
         shown = drive(study, participant)
         assert len(shown) == 12
         pairs = Counter(pair_key(a, b) for a, b, *_ in shown)
-        assert pairs == {("ai", "human"): 4, ("collaboration", "human"): 4,
-                         ("ai", "collaboration"): 4}  # fmt: skip
+        assert pairs == {
+            ("ai", "human"): 4,
+            ("collaboration", "human"): 4,
+            ("ai", "collaboration"): 4,
+        }
         assert all(a != b for a, b, *_ in shown), "a same-group pair in a study without them"
         # A/B: within each group pair, each group's sample is A as often as B.
         mine = Counter((pair_key(a, b), a) for a, b, *_ in shown)
@@ -77,8 +90,14 @@ def test_each_participant_gets_the_group_pairs_and_sides_in_balance(researcher):
 def test_sides_are_balanced_per_group_pair_with_an_odd_count(researcher):
     """Five comparisons of one pair of groups: the sides split 3-2 for every participant,
     and over many participants the first group is on A about half of the time."""
-    study = open_study(researcher, slug="pw-odd", per_group=6, samples_per_rater=5,
-                       ratings_per_sample=1000, **PAIRWISE)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pw-odd",
+        per_group=6,
+        samples_per_rater=5,
+        ratings_per_sample=1000,
+        **PAIRWISE,
+    )
     study.groups.filter(key="collaboration").update(key="collab")
     Sample.objects.filter(study=study, group__key="collab").delete()
     study.groups.filter(key="collab").delete()
@@ -93,8 +112,14 @@ def test_sides_are_balanced_per_group_pair_with_an_odd_count(researcher):
 
 
 def test_fewest_comparisons_first_and_no_sample_beyond_its_slots(researcher):
-    study = open_study(researcher, slug="pw-slots", per_group=4, samples_per_rater=6,
-                       ratings_per_sample=3, **PAIRWISE)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pw-slots",
+        per_group=4,
+        samples_per_rater=6,
+        ratings_per_sample=3,
+        **PAIRWISE,
+    )
     while services.study_has_room(study=study):
         participant = join(study)
         before = dict(Sample.objects.filter(study=study).values_list("pk", "load"))
@@ -102,8 +127,9 @@ def test_fewest_comparisons_first_and_no_sample_beyond_its_slots(researcher):
         if assignment is None:
             break
         free = {pk: load for pk, load in before.items() if load < 3}
-        same_group = Sample.objects.filter(study=study, group=assignment.sample.group,
-                                           brief=assignment.sample_b.brief)  # fmt: skip
+        same_group = Sample.objects.filter(
+            study=study, group=assignment.sample.group, brief=assignment.sample_b.brief
+        )
         assert assignment.sample_id in free
         choose(participant, assignment)
         drive(study, participant)
@@ -128,9 +154,13 @@ def test_a_pair_once_per_participant_is_a_database_constraint(researcher):
     first = services.assignment_next(participant=participant)
     with pytest.raises(IntegrityError), transaction.atomic():
         Assignment.objects.create(
-            participant=participant, sample=first.sample_b, sample_b=first.sample,
-            position=9, served_at=first.served_at, lease_expires_at=first.lease_expires_at,
-        )  # fmt: skip
+            participant=participant,
+            sample=first.sample_b,
+            sample_b=first.sample,
+            position=9,
+            served_at=first.served_at,
+            lease_expires_at=first.lease_expires_at,
+        )
     choose(participant, first)
     with pytest.raises(IntegrityError), transaction.atomic():
         Comparison.objects.create(assignment=first, criterion="quality", choice="b", seconds=1)
@@ -138,26 +168,47 @@ def test_a_pair_once_per_participant_is_a_database_constraint(researcher):
 
 def test_same_group_pairs_when_the_study_allows_them(researcher):
     study = studies_services.study_create(
-        owner=researcher, slug="pw-same", title="Pairs", groups=SEED_GROUPS,
-        samples_per_rater=12, ratings_per_sample=40, allow_same_group_pairs=True, **PAIRWISE,
-    )  # fmt: skip
+        owner=researcher,
+        slug="pw-same",
+        title="Pairs",
+        groups=SEED_GROUPS,
+        samples_per_rater=12,
+        ratings_per_sample=40,
+        allow_same_group_pairs=True,
+        **PAIRWISE,
+    )
     lines = ["group,text,brief"] + [
         f"{group},Piece {group} {brief} {n}.,brief-{brief}"
-        for group in ("human", "ai", "collaboration") for brief in range(3) for n in range(2)
-    ]  # fmt: skip
+        for group in ("human", "ai", "collaboration")
+        for brief in range(3)
+        for n in range(2)
+    ]
     samples_import(study=study, file_name="samples.csv", data="\n".join(lines).encode())
     study = studies_services.study_open(study=study)
     shown = drive(study, join(study))
     pairs = Counter(pair_key(a, b) for a, b, *_ in shown)
-    assert pairs == {("ai", "ai"): 2, ("human", "human"): 2, ("collaboration", "collaboration"): 2,
-                     ("ai", "human"): 2, ("collaboration", "human"): 2,
-                     ("ai", "collaboration"): 2}  # fmt: skip
+    assert pairs == {
+        ("ai", "ai"): 2,
+        ("human", "human"): 2,
+        ("collaboration", "collaboration"): 2,
+        ("ai", "human"): 2,
+        ("collaboration", "human"): 2,
+        ("ai", "collaboration"): 2,
+    }
 
 
 def test_attention_pairs_fail_on_the_broken_sample_and_screen_out(researcher):
-    study = open_study(researcher, slug="pw-checks", per_group=6, checks=3,
-                       samples_per_rater=10, attention_check_rate=0.3, attention_fail_limit=2,
-                       ratings_per_sample=40, **PAIRWISE)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pw-checks",
+        per_group=6,
+        checks=3,
+        samples_per_rater=10,
+        attention_check_rate=0.3,
+        attention_fail_limit=2,
+        ratings_per_sample=40,
+        **PAIRWISE,
+    )
     attentive = join(study)
     while (assignment := services.assignment_next(participant=attentive)) is not None:
         if assignment.sample.is_attention_check:
@@ -199,8 +250,10 @@ def test_the_rule_lists_group_pairs_and_pairs_with_room():
     assert rule.group_pairs([2, 1], same_group=True) == [(1, 1), (1, 2), (2, 2)]
     room = {(1, 10): 1, (2, 10): 1, (3, 11): 2, (1, 11): 1}
     assert rule.pairs_with_room([(1, 2), (1, 3), (2, 3), (3, 3), (1, 1)], room) == {
-        (1, 2), (1, 3), (3, 3),
-    }  # fmt: skip
+        (1, 2),
+        (1, 3),
+        (3, 3),
+    }
     assert rule.check_failed("a", broken_on_a=True)
     assert rule.check_failed("tie", broken_on_a=True)
     assert not rule.check_failed("b", broken_on_a=True)
@@ -211,8 +264,15 @@ def loads(study) -> dict[int, int]:
 
 
 def test_an_expired_pair_gives_both_slots_back_and_a_late_choice_takes_them_again(researcher):
-    study = open_study(researcher, slug="pw-lease", per_group=1, samples_per_rater=3,
-                       ratings_per_sample=1, lease_minutes=5, **PAIRWISE)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pw-lease",
+        per_group=1,
+        samples_per_rater=3,
+        ratings_per_sample=1,
+        lease_minutes=5,
+        **PAIRWISE,
+    )
     now = timezone.now()
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)
@@ -233,8 +293,15 @@ def test_an_expired_pair_gives_both_slots_back_and_a_late_choice_takes_them_agai
 
 
 def test_a_lapsed_pair_is_leased_again_to_its_participant_when_its_slots_are_free(researcher):
-    study = open_study(researcher, slug="pw-relet", per_group=2, samples_per_rater=2,
-                       ratings_per_sample=1, lease_minutes=5, **PAIRWISE)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pw-relet",
+        per_group=2,
+        samples_per_rater=2,
+        ratings_per_sample=1,
+        lease_minutes=5,
+        **PAIRWISE,
+    )
     now = timezone.now()
     alice = join(study)
     held = services.assignment_next(participant=alice, now=now)

@@ -19,8 +19,12 @@ from tests.ratings.test_accessibility import (
 )
 
 WIDE = {"width": 1280, "height": 900}
-SUBMIT = {"en": "Submit and continue", "de": "Absenden und weiter", "es": "Enviar y continuar",
-          "fr": "Envoyer et continuer"}  # fmt: skip
+SUBMIT = {
+    "en": "Submit and continue",
+    "de": "Absenden und weiter",
+    "es": "Enviar y continuar",
+    "fr": "Envoyer et continuer",
+}
 pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
@@ -37,8 +41,15 @@ def pair_study(researcher, slug, **settings):
 def test_a_rater_compares_a_whole_study_with_the_keyboard_alone_on_a_phone(
     browser, live_server, researcher
 ):
-    study = pair_study(researcher, "pair-phone", per_group=2, samples_per_rater=4,
-                       ratings_per_sample=4, allow_ties=True, ask_strength=True)  # fmt: skip
+    study = pair_study(
+        researcher,
+        "pair-phone",
+        per_group=2,
+        samples_per_rater=4,
+        ratings_per_sample=4,
+        allow_ties=True,
+        ask_strength=True,
+    )
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=pair-phone-1")
@@ -94,8 +105,15 @@ def test_the_pair_is_side_by_side_on_a_wide_screen(browser, live_server, researc
 def test_the_pairwise_page_passes_axe_core_with_and_without_an_error(
     browser, live_server, researcher, language
 ):
-    study = pair_study(researcher, f"pair-audit-{language}", per_group=1, samples_per_rater=2,
-                       allow_ties=True, ask_strength=True, rater_language=language)  # fmt: skip
+    study = pair_study(
+        researcher,
+        f"pair-audit-{language}",
+        per_group=1,
+        samples_per_rater=2,
+        allow_ties=True,
+        ask_strength=True,
+        rater_language=language,
+    )
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
     page.check("#consent")

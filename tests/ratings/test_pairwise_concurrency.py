@@ -17,8 +17,14 @@ ITEMS = 3  # one comparison of each of the three group pairs
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_sixty_concurrent_raters_comparing_pairs_lose_and_duplicate_nothing(researcher):
-    study = open_study(researcher, slug="pair-crowd", per_group=15, samples_per_rater=ITEMS,
-                       ratings_per_sample=10, protocol="pairwise")  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pair-crowd",
+        per_group=15,
+        samples_per_rater=ITEMS,
+        ratings_per_sample=10,
+        protocol="pairwise",
+    )
     log = run_crowd(study.slug, PARTICIPANTS, values={"choice": "a"})
     errors = [entry for entry in log if entry[1] == "error"]
     assert not errors, errors[:3]
@@ -42,8 +48,10 @@ def test_sixty_concurrent_raters_comparing_pairs_lose_and_duplicate_nothing(rese
             participant.assignments.values_list("sample__group__key", "sample_b__group__key")
         )
         assert sorted(tuple(sorted(pair)) for pair in pairs) == [
-            ("ai", "collaboration"), ("ai", "human"), ("collaboration", "human"),
-        ]  # fmt: skip
+            ("ai", "collaboration"),
+            ("ai", "human"),
+            ("collaboration", "human"),
+        ]
         assert participant.status == "completed"
     sides = Counter(assignments.values_list("sample__group__key", flat=True))
     assert all(40 <= count <= 80 for count in sides.values()), sides  # 60 expected, sd 5.5

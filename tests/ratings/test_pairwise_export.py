@@ -31,27 +31,53 @@ TRUTH = RaterModel(group_means={"collaboration": 7.0, "human": 6.5, "ai": 5.0})
 
 @pytest.fixture
 def study(researcher):
-    study = open_study(researcher, slug="pair-export", per_group=4, checks=2,
-                       samples_per_rater=6, ratings_per_sample=8, attention_check_rate=0.2,
-                       protocol="pairwise", allow_ties=True, ask_strength=True)  # fmt: skip
+    study = open_study(
+        researcher,
+        slug="pair-export",
+        per_group=4,
+        checks=2,
+        samples_per_rater=6,
+        ratings_per_sample=8,
+        attention_check_rate=0.2,
+        protocol="pairwise",
+        allow_ties=True,
+        ask_strength=True,
+    )
     assert study_simulate_raters(study=study, raters=6, seed=4, model=TRUTH) > 0
     return study
 
 
 def expected_rows(study, checks=False):
     rows = []
-    comparisons = Comparison.objects.filter(assignment__participant__study=study).select_related(
-        "assignment__participant", "assignment__sample__group", "assignment__sample__brief",
-        "assignment__sample_b__group",
-    ).order_by("id")  # fmt: skip
+    comparisons = (
+        Comparison.objects.filter(assignment__participant__study=study)
+        .select_related(
+            "assignment__participant",
+            "assignment__sample__group",
+            "assignment__sample__brief",
+            "assignment__sample_b__group",
+        )
+        .order_by("id")
+    )
     for c in comparisons:
         a, b = c.assignment.sample, c.assignment.sample_b
         if not checks and (a.is_attention_check or b.is_attention_check):
             continue
-        rows.append([
-            str(c.pk), study.slug, c.assignment.participant.pseudonym, a.brief.key, a.token,
-            b.token, a.group.key, b.group.key, "quality", c.choice, c.strength,
-        ])  # fmt: skip
+        rows.append(
+            [
+                str(c.pk),
+                study.slug,
+                c.assignment.participant.pseudonym,
+                a.brief.key,
+                a.token,
+                b.token,
+                a.group.key,
+                b.group.key,
+                "quality",
+                c.choice,
+                c.strength,
+            ]
+        )
     return rows
 
 

@@ -21,9 +21,16 @@ PIECE = re.compile(
 
 @pytest.fixture
 def study(researcher):
-    return open_study(researcher, slug="pairs", per_group=4, samples_per_rater=6,
-                      ratings_per_sample=6, protocol="pairwise", allow_ties=True,
-                      ask_strength=True)  # fmt: skip
+    return open_study(
+        researcher,
+        slug="pairs",
+        per_group=4,
+        samples_per_rater=6,
+        ratings_per_sample=6,
+        protocol="pairwise",
+        allow_ties=True,
+        ask_strength=True,
+    )
 
 
 def started(study, pid="pid-pair") -> Rater:
@@ -88,8 +95,9 @@ def test_an_invalid_answer_is_refused_with_a_clear_error_and_nothing_stored(
 
 
 def test_without_ties_and_strength_a_tie_is_refused_and_a_strength_ignored(researcher):
-    study = open_study(researcher, slug="pairs-plain", per_group=3, samples_per_rater=3,
-                       protocol="pairwise")  # fmt: skip
+    study = open_study(
+        researcher, slug="pairs-plain", per_group=3, samples_per_rater=3, protocol="pairwise"
+    )
     rater = started(study)
     item, page = rater.item()
     html = page.content.decode()
@@ -127,11 +135,17 @@ def test_the_media_of_a_pair_by_side_for_its_participant_only(study, settings):
 def test_the_protocol_is_frozen_when_the_study_opens(researcher):
     study = open_study(researcher, slug="frozen-pairs", per_group=2, protocol="pairwise")
     assert study.frozen_design["settings"]["protocol"] == {
-        "name": "pairwise", "allow_ties": False, "ask_strength": False,
+        "name": "pairwise",
+        "allow_ties": False,
+        "ask_strength": False,
         "allow_same_group_pairs": False,
-    }  # fmt: skip
-    for field, value in [("protocol", "rating"), ("allow_ties", True), ("ask_strength", True),
-                         ("allow_same_group_pairs", True)]:  # fmt: skip
+    }
+    for field, value in [
+        ("protocol", "rating"),
+        ("allow_ties", True),
+        ("ask_strength", True),
+        ("allow_same_group_pairs", True),
+    ]:
         with pytest.raises(services.DesignFrozen, match=field):
             services.study_update(study=study, **{field: value})
     rating = open_study(researcher, slug="frozen-rating", per_group=2)
@@ -139,8 +153,13 @@ def test_the_protocol_is_frozen_when_the_study_opens(researcher):
 
 
 def test_a_pairwise_study_needs_two_groups_to_open(researcher):
-    study = services.study_create(owner=researcher, slug="one-group", title="One",
-                                  groups=[{"key": "human"}], protocol="pairwise")  # fmt: skip
+    study = services.study_create(
+        owner=researcher,
+        slug="one-group",
+        title="One",
+        groups=[{"key": "human"}],
+        protocol="pairwise",
+    )
     samples_import(study=study, file_name="s.csv", data=b"group,text\nhuman,One.\nhuman,Two.\n")
     with pytest.raises(ValidationError, match="two groups"):
         services.study_open(study=study)
@@ -149,9 +168,16 @@ def test_a_pairwise_study_needs_two_groups_to_open(researcher):
 
 
 def test_an_attention_pair_without_a_brief_shows_its_partners_brief_on_either_side(researcher):
-    study = services.study_create(owner=researcher, slug="pair-check-brief", title="Pairs",
-                                  groups=SEED_GROUPS, protocol="pairwise", samples_per_rater=4,
-                                  attention_check_rate=0.25, ratings_per_sample=50)  # fmt: skip
+    study = services.study_create(
+        owner=researcher,
+        slug="pair-check-brief",
+        title="Pairs",
+        groups=SEED_GROUPS,
+        protocol="pairwise",
+        samples_per_rater=4,
+        attention_check_rate=0.25,
+        ratings_per_sample=50,
+    )
     lines = ["group,text,brief,attention,expected"]
     for n in range(3):
         lines += [f"{group},Piece {n}.,brief-{n},," for group in ("human", "ai", "collaboration")]

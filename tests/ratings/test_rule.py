@@ -36,9 +36,14 @@ def served_by_the_rule(participant, study) -> list[int]:
     served: list[int] = []
     while True:
         step = rule.next_step(
-            study=study, participant=participant, served=served, items_done=len(served),
-            failures=0, with_room=set(GROUPS), check_left=False,
-        )  # fmt: skip
+            study=study,
+            participant=participant,
+            served=served,
+            items_done=len(served),
+            failures=0,
+            with_room=set(GROUPS),
+            check_left=False,
+        )
         if step.kind is rule.Kind.DONE:
             return served
         served.append(step.group)
@@ -148,9 +153,14 @@ def test_a_check_is_served_at_its_position_and_a_regular_item_when_none_is_left(
 
     def step(check_left: bool) -> rule.Step:
         return rule.next_step(
-            study=study, participant=participant, served=participant.group_order[: position - 1],
-            items_done=position - 1, failures=0, with_room=set(GROUPS), check_left=check_left,
-        )  # fmt: skip
+            study=study,
+            participant=participant,
+            served=participant.group_order[: position - 1],
+            items_done=position - 1,
+            failures=0,
+            with_room=set(GROUPS),
+            check_left=check_left,
+        )
 
     assert step(check_left=True) == rule.CHECK
     assert step(check_left=False).kind is rule.Kind.REGULAR
@@ -163,9 +173,14 @@ def test_the_screen_out_rule_and_a_limit_of_zero_screens_no_one_out(limit, failu
     study = study_of(items=10, limit=limit)
     assert rule.screened_out(study, failures) is out
     step = rule.next_step(
-        study=study, participant=participant_of(seed=1, length=10), served=[11],
-        items_done=1, failures=failures, with_room=set(GROUPS), check_left=True,
-    )  # fmt: skip
+        study=study,
+        participant=participant_of(seed=1, length=10),
+        served=[11],
+        items_done=1,
+        failures=failures,
+        with_room=set(GROUPS),
+        check_left=True,
+    )
     assert (step == rule.DONE) is out
 
 
@@ -175,9 +190,14 @@ def test_the_last_item_ends_the_participants_work():
 
     def step(served: list[int]) -> rule.Step:
         return rule.next_step(
-            study=study, participant=participant, served=served, items_done=len(served),
-            failures=0, with_room=set(GROUPS), check_left=False,
-        )  # fmt: skip
+            study=study,
+            participant=participant,
+            served=served,
+            items_done=len(served),
+            failures=0,
+            with_room=set(GROUPS),
+            check_left=False,
+        )
 
     assert step([11, 12, 13]).kind is rule.Kind.REGULAR
     assert step([11, 12, 13, 11]) == rule.DONE

@@ -71,9 +71,14 @@ def study(researcher):
     # 12 regular samples with 3 slots each (36) for 6 raters of 5 regular items (30), two
     # attention checks each.
     return open_study(
-        researcher, slug="twin", per_group=4, checks=3, samples_per_rater=7,
-        ratings_per_sample=3, attention_check_rate=0.3,
-    )  # fmt: skip
+        researcher,
+        slug="twin",
+        per_group=4,
+        checks=3,
+        samples_per_rater=7,
+        ratings_per_sample=3,
+        attention_check_rate=0.3,
+    )
 
 
 def test_live_raters_with_the_simulated_seeds_and_scores_leave_the_same_rows(study):
@@ -152,9 +157,15 @@ def attentive_and_careless(study) -> tuple[dict, dict]:
 
 
 def test_with_a_fail_limit_of_0_no_one_is_screened_out(researcher):
-    study = open_study(researcher, per_group=4, checks=4, samples_per_rater=8,
-                       attention_check_rate=0.5, attention_fail_limit=0,
-                       ratings_per_sample=10)  # fmt: skip
+    study = open_study(
+        researcher,
+        per_group=4,
+        checks=4,
+        samples_per_rater=8,
+        attention_check_rate=0.5,
+        attention_fail_limit=0,
+        ratings_per_sample=10,
+    )
     model = RaterModel(group_means=TRUTH.group_means, careless_share=0.5)
     study_simulate_raters(study=study, raters=10, seed=2, model=model)
     attentive, careless = attentive_and_careless(study)
@@ -165,8 +176,14 @@ def test_with_a_fail_limit_of_0_no_one_is_screened_out(researcher):
 
 
 def test_with_the_default_fail_limit_careless_raters_are_screened_out(researcher):
-    study = open_study(researcher, per_group=4, checks=4, samples_per_rater=8,
-                       attention_check_rate=0.5, ratings_per_sample=10)  # fmt: skip
+    study = open_study(
+        researcher,
+        per_group=4,
+        checks=4,
+        samples_per_rater=8,
+        attention_check_rate=0.5,
+        ratings_per_sample=10,
+    )
     limit = study.attention_fail_limit
     assert limit == 2
     model = RaterModel(group_means=TRUTH.group_means, careless_share=0.5)
@@ -186,8 +203,14 @@ def test_with_the_default_fail_limit_careless_raters_are_screened_out(researcher
 
 def uneven_study(owner, **settings):
     """Three groups of 2, 4 and 6 samples: the small group runs out of slots first."""
-    study = services.study_create(owner=owner, slug="uneven", title="Uneven", groups=SEED_GROUPS,
-                                  attention_check_rate=0, **settings)  # fmt: skip
+    study = services.study_create(
+        owner=owner,
+        slug="uneven",
+        title="Uneven",
+        groups=SEED_GROUPS,
+        attention_check_rate=0,
+        **settings,
+    )
     lines = ["group,text,brief"]
     for group, count in (("human", 2), ("ai", 4), ("collaboration", 6)):
         lines += [f"{group},Piece {index} of {group}.,b{index}" for index in range(count)]

@@ -46,10 +46,12 @@ def catalogue_problems(locale: Path, language: str) -> list[str]:
         for text in [entry.msgstr, *entry.msgstr_plural.values()]:
             if text and sorted(set(PLACEHOLDER.findall(text))) != sorted(set(wanted)):
                 problems.append(f"{language}: placeholders of {entry.msgid!r} changed: {text!r}")
-    compiled = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in polib.mofile(
-        str(folder / "django.mo")) if e.msgid}  # fmt: skip
-    written = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural)
-               for e in po.translated_entries()}  # fmt: skip
+    compiled = {
+        (e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural)
+        for e in polib.mofile(str(folder / "django.mo"))
+        if e.msgid
+    }
+    written = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in po.translated_entries()}
     if compiled != written:
         problems.append(f"{language}: django.mo is not compiled from django.po (make messages)")
     return problems
@@ -59,10 +61,21 @@ def regenerated_locale(copy: Path) -> Path:
     """The catalogues of `copy` brought up to date with its source, as `make messages` does."""
     ignore = ["--ignore=.venv", "--ignore=node_modules", "--ignore=tests", "--ignore=bench"]
     subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "--all", "--no-location", "--no-obsolete",
-         *ignore],
-        cwd=copy, check=True, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "--all",
+            "--no-location",
+            "--no-obsolete",
+            *ignore,
+        ],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return copy / "locale"
 
 
@@ -105,8 +118,14 @@ def test_a_compiled_catalogue_older_than_its_source_fails_the_catalogue_check(tm
 
 @pytest.fixture
 def german(researcher, db):
-    return open_study(researcher, slug="gedichte", per_group=1, samples_per_rater=3,
-                      rater_language="de", ask_source_guess=True)  # fmt: skip
+    return open_study(
+        researcher,
+        slug="gedichte",
+        per_group=1,
+        samples_per_rater=3,
+        rater_language="de",
+        ask_source_guess=True,
+    )
 
 
 def test_every_rater_page_of_a_german_study_speaks_german(german, client, researcher):
@@ -183,13 +202,18 @@ def test_the_api_sets_and_reads_back_the_rater_language(researcher):
 
     api = APIClient()
     api.force_authenticate(researcher)
-    body = {"slug": "api-fr", "title": "Poèmes", "groups": [{"key": "human"}],
-            "rater_language": "fr"}  # fmt: skip
+    body = {
+        "slug": "api-fr",
+        "title": "Poèmes",
+        "groups": [{"key": "human"}],
+        "rater_language": "fr",
+    }
     created = api.post("/api/studies/", body, format="json")
     assert created.status_code == 201, created.content
     assert api.get("/api/studies/api-fr/").json()["rater_language"] == "fr"
-    wrong = api.post("/api/studies/", {**body, "slug": "api-xx", "rater_language": "xx"},
-                     format="json")  # fmt: skip
+    wrong = api.post(
+        "/api/studies/", {**body, "slug": "api-xx", "rater_language": "xx"}, format="json"
+    )
     assert wrong.status_code == 400 and "rater_language" in wrong.json()["error"]["fields"]
 
 

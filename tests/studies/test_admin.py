@@ -113,9 +113,16 @@ def test_an_admin_sample_with_an_uploaded_image_is_cleaned_and_previewed(logged_
     group = draft_study.groups.get(key="ai")
     response = logged_in.post(
         reverse("admin:studies_sample_add"),
-        {"study": draft_study.pk, "group": group.pk, "kind": "image", "text": "",
-         "external_id": "img-1", "metadata": "{}", "upload": png_upload("ai-render.png")},
-    )  # fmt: skip
+        {
+            "study": draft_study.pk,
+            "group": group.pk,
+            "kind": "image",
+            "text": "",
+            "external_id": "img-1",
+            "metadata": "{}",
+            "upload": png_upload("ai-render.png"),
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     sample = Sample.objects.get(external_id="img-1")
     assert sample.kind == "image" and "ai-render" not in sample.media.name
@@ -134,9 +141,11 @@ def test_sample_media_are_not_served_to_anyone_but_the_studys_researchers(
     group = draft_study.groups.get(key="ai")
     sample = Sample(study=draft_study, group=group, kind="image")
     services.sample_save(
-        sample=sample, media_data=png_upload().read(), media_extension="png",
+        sample=sample,
+        media_data=png_upload().read(),
+        media_extension="png",
         media_type="image/png",
-    )  # fmt: skip
+    )
     url = reverse("studies:sample_media", args=[sample.token])
     assert client.get(url).status_code == 302  # anonymous: to the login page
     client.force_login(other_researcher)
@@ -161,26 +170,49 @@ def study_add_form(**fields) -> dict:
     """The admin's add-study form as a browser posts it: every setting, no groups or claims,
     with `fields` changed."""
     form = {
-        "slug": "new-study", "title": "New", "instructions": "", "consent_text": "",
-        "scale_min": 1, "scale_max": 7, "scale_step": 1, "scale_anchors": '{"1": "Bad"}',
-        "criteria": '[{"key": "quality", "label": "Quality"}]', "ratings_per_sample": 3,
-        "samples_per_rater": 10, "lease_minutes": 30, "attention_check_rate": 0.1,
-        "attention_fail_limit": 2, "guess_labels": "{}", "rater_language": "de",
+        "slug": "new-study",
+        "title": "New",
+        "instructions": "",
+        "consent_text": "",
+        "scale_min": 1,
+        "scale_max": 7,
+        "scale_step": 1,
+        "scale_anchors": '{"1": "Bad"}',
+        "criteria": '[{"key": "quality", "label": "Quality"}]',
+        "ratings_per_sample": 3,
+        "samples_per_rater": 10,
+        "lease_minutes": 30,
+        "attention_check_rate": 0.1,
+        "attention_fail_limit": 2,
+        "guess_labels": "{}",
+        "rater_language": "de",
         "protocol": "rating",
-        "alpha": 0.05, "min_items_for_code": 0, "min_median_seconds": 0,
-        "starts_per_address_hour": 20, "leases_per_address": 10, "first_lease_minutes": 5,
-        "groups-TOTAL_FORMS": 0, "groups-INITIAL_FORMS": 0,
-        "claims-TOTAL_FORMS": 0, "claims-INITIAL_FORMS": 0,
-    }  # fmt: skip
+        "alpha": 0.05,
+        "min_items_for_code": 0,
+        "min_median_seconds": 0,
+        "starts_per_address_hour": 20,
+        "leases_per_address": 10,
+        "first_lease_minutes": 5,
+        "groups-TOTAL_FORMS": 0,
+        "groups-INITIAL_FORMS": 0,
+        "claims-TOTAL_FORMS": 0,
+        "claims-INITIAL_FORMS": 0,
+    }
     return {**form, **fields}
 
 
 def test_a_researcher_creates_a_study_in_the_admin_and_owns_it(logged_in, researcher):
     form = study_add_form(
-        **{"groups-TOTAL_FORMS": 2, "groups-0-key": "human", "groups-0-label": "Human",
-           "groups-1-key": "ai", "groups-1-label": "AI", "protocol": "pairwise",
-           "allow_ties": "on"}
-    )  # fmt: skip
+        **{
+            "groups-TOTAL_FORMS": 2,
+            "groups-0-key": "human",
+            "groups-0-label": "Human",
+            "groups-1-key": "ai",
+            "groups-1-label": "AI",
+            "protocol": "pairwise",
+            "allow_ties": "on",
+        }
+    )
     response = logged_in.post(reverse("admin:studies_study_add"), form)
     assert response.status_code == 302, response.content.decode()[:3000]
     study = Study.objects.get(slug="new-study")
@@ -235,8 +267,11 @@ def test_deleting_samples_in_the_admin_removes_their_media_files(
     from studies.importing import MediaZip, samples_import
     from tests.studies.test_import import png_bytes, zipped
 
-    archive = MediaZip(zipped({f"p{i}.png": png_bytes((i, 9, 9)) for i in range(3)}),
-                       label="m.zip", max_bytes=10**6)  # fmt: skip
+    archive = MediaZip(
+        zipped({f"p{i}.png": png_bytes((i, 9, 9)) for i in range(3)}),
+        label="m.zip",
+        max_bytes=10**6,
+    )
     rows = "group,file\nhuman,p0.png\nai,p1.png\ncollaboration,p2.png\n"
     samples_import(study=draft_study, file_name="s.csv", data=rows.encode(), media=archive)
     one, *rest = Sample.objects.order_by("pk")
@@ -247,8 +282,11 @@ def test_deleting_samples_in_the_admin_removes_their_media_files(
     assert page.status_code == 302
     assert not files[one.pk].exists() and files[rest[0].pk].exists()
 
-    bulk = {"action": "delete_selected", "post": "yes",
-            "_selected_action": [str(s.pk) for s in rest]}  # fmt: skip
+    bulk = {
+        "action": "delete_selected",
+        "post": "yes",
+        "_selected_action": [str(s.pk) for s in rest],
+    }
     assert logged_in.post(reverse("admin:studies_sample_changelist"), bulk).status_code == 302
     assert not Sample.objects.exists()
     assert not any(path.exists() for path in files.values())

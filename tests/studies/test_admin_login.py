@@ -10,9 +10,10 @@ LOGIN = reverse("admin:login")
 
 def attempt(client: Client, username: str, password: str, address: str = "192.0.2.10"):
     return client.post(
-        LOGIN, {"username": username, "password": password, "next": "/admin/"},
+        LOGIN,
+        {"username": username, "password": password, "next": "/admin/"},
         REMOTE_ADDR=address,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -44,10 +45,18 @@ def test_the_username_is_locked_from_every_address(researcher, limits):
 def test_spoofed_forwarded_for_does_not_unlock_the_address(researcher, limits):
     client = Client()
     for i in range(3):
-        client.post(LOGIN, {"username": f"nobody-{i}", "password": "x"},
-                    REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")  # fmt: skip
-    again = client.post(LOGIN, {"username": "ada", "password": "pw-ada-123456"},
-                        REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="10.0.0.77")  # fmt: skip
+        client.post(
+            LOGIN,
+            {"username": f"nobody-{i}", "password": "x"},
+            REMOTE_ADDR="192.0.2.10",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+        )
+    again = client.post(
+        LOGIN,
+        {"username": "ada", "password": "pw-ada-123456"},
+        REMOTE_ADDR="192.0.2.10",
+        HTTP_X_FORWARDED_FOR="10.0.0.77",
+    )
     assert again.status_code == 429
 
 

@@ -257,8 +257,9 @@ def test_several_errors_in_one_file_are_all_listed(draft_study):
 
 def test_each_problem_is_data_with_its_place_and_a_stable_code(draft_study):
     with pytest.raises(ImportFailed) as failed:
-        samples_import(study=draft_study, file_name="samples.csv",
-                       data=b"group,text\nrobot,Hi.\nhuman,\n")  # fmt: skip
+        samples_import(
+            study=draft_study, file_name="samples.csv", data=b"group,text\nrobot,Hi.\nhuman,\n"
+        )
     assert [(p.source, p.line, p.field, p.code) for p in failed.value.problems] == [
         ("samples.csv", 2, "group", "unknown"),
         ("samples.csv", 3, "text", "missing"),
@@ -283,8 +284,12 @@ def test_texts_that_give_their_source_away_are_flagged(draft_study):
     )
     assert report.created == 2
     first = report.warnings[0]
-    assert (first.source, first.line, first.field, first.code) == ("samples.csv", 2, None,
-                                                                   "blinding")  # fmt: skip
+    assert (first.source, first.line, first.field, first.code) == (
+        "samples.csv",
+        2,
+        None,
+        "blinding",
+    )
     assert "mentions being an AI" in first.message
     assert str(first).startswith("samples.csv line 2: ")
     flagged = Sample.objects.get(group__key="ai")
@@ -308,8 +313,11 @@ def test_media_formats_that_differ_by_group_are_flagged(draft_study):
 
 
 def test_media_in_one_format_for_every_group_raise_no_warning(draft_study):
-    archive = MediaZip(zipped({"a.png": png_bytes(), "h.png": png_bytes((9, 9, 9))}), label="m.zip",
-                       max_bytes=10**6)  # fmt: skip
+    archive = MediaZip(
+        zipped({"a.png": png_bytes(), "h.png": png_bytes((9, 9, 9))}),
+        label="m.zip",
+        max_bytes=10**6,
+    )
     report = run_import(draft_study, "samples.csv", "group,file\nai,a.png\nhuman,h.png\n", archive)
     assert report.warnings == []
 
@@ -341,8 +349,10 @@ def test_briefs_that_could_mark_a_group_are_warned_about(draft_study):
     Brief.objects.filter(key="shared").update(title="The Human-AI collaboration prompt")
     from studies.importing import brief_warnings
 
-    assert any("'shared': its title names the group 'collaboration'" in w
-               for w in brief_warnings(draft_study))  # fmt: skip
+    assert any(
+        "'shared': its title names the group 'collaboration'" in w
+        for w in brief_warnings(draft_study)
+    )
 
 
 def test_an_attention_check_alone_does_not_make_a_brief_one_groups(draft_study):

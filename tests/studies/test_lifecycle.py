@@ -96,16 +96,24 @@ def test_open_then_close_and_no_other_transition(open_study):
     ids=["scale", "criteria", "settings", "group", "claim", "brief", "sample", "import"],
 )
 def test_every_frozen_part_is_refused_by_the_services_once_open(open_study, change):
-    counts = (Group.objects.count(), Claim.objects.count(), Brief.objects.count(),
-              Sample.objects.count())  # fmt: skip
+    counts = (
+        Group.objects.count(),
+        Claim.objects.count(),
+        Brief.objects.count(),
+        Sample.objects.count(),
+    )
     with pytest.raises(services.DesignFrozen) as error:
         change(open_study)
     assert "its design was frozen when it opened" in str(error.value)
     assert "poems" in str(error.value)
     study = Study.objects.get(pk=open_study.pk)
     assert (study.scale_max, study.ratings_per_sample) == (10, 5)
-    assert counts == (Group.objects.count(), Claim.objects.count(), Brief.objects.count(),
-                      Sample.objects.count())  # fmt: skip
+    assert counts == (
+        Group.objects.count(),
+        Claim.objects.count(),
+        Brief.objects.count(),
+        Sample.objects.count(),
+    )
     assert services.study_verify_preregistration(study=study)
 
 
@@ -123,12 +131,20 @@ def test_the_admin_refuses_a_frozen_change_with_a_message(client, researcher, op
     assert "its design was frozen when it opened" in page.content.decode()
     # The frozen fields are read-only: a forged POST of them changes nothing.
     form = {
-        "slug": "poems", "title": "Renamed", "scale_min": 1, "scale_max": 3, "scale_step": 1,
-        "ratings_per_sample": 99, "criteria": "[]",
-        "groups-TOTAL_FORMS": 1, "groups-INITIAL_FORMS": 0,
-        "groups-0-key": "robot", "groups-0-label": "Robot",
-        "claims-TOTAL_FORMS": 0, "claims-INITIAL_FORMS": 0,
-    }  # fmt: skip
+        "slug": "poems",
+        "title": "Renamed",
+        "scale_min": 1,
+        "scale_max": 3,
+        "scale_step": 1,
+        "ratings_per_sample": 99,
+        "criteria": "[]",
+        "groups-TOTAL_FORMS": 1,
+        "groups-INITIAL_FORMS": 0,
+        "groups-0-key": "robot",
+        "groups-0-label": "Robot",
+        "claims-TOTAL_FORMS": 0,
+        "claims-INITIAL_FORMS": 0,
+    }
     client.post(url, form)
     study = Study.objects.get(pk=open_study.pk)
     assert (study.scale_max, study.ratings_per_sample) == (10, 5)
@@ -137,8 +153,16 @@ def test_the_admin_refuses_a_frozen_change_with_a_message(client, researcher, op
     sample_url = reverse("admin:studies_sample_change", args=[sample.pk])
     page = client.get(sample_url)
     assert "its design was frozen when it opened" in page.content.decode()
-    client.post(sample_url, {"study": study.pk, "group": sample.group_id, "kind": "text",
-                             "text": "Forged.", "metadata": "{}"})  # fmt: skip
+    client.post(
+        sample_url,
+        {
+            "study": study.pk,
+            "group": sample.group_id,
+            "kind": "text",
+            "text": "Forged.",
+            "metadata": "{}",
+        },
+    )
     assert Sample.objects.get(pk=sample.pk).text == sample.text
     delete = reverse("admin:studies_sample_delete", args=[sample.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
