@@ -2,7 +2,7 @@
 `ComparisonsFrame`, with no database: the analysis job feeds it the export's rows, and
 `analyze_csv` a file whose header is the comparisons header.
 
-The contract (DESIGN, issue 16), header first:
+The contract (DESIGN), header first:
 `comparison,study,participant,brief,sample_a,sample_b,group_a,group_b,criterion,choice,strength,seconds,created_at`
 with `choice` `a`, `b` or `tie` and `strength` empty or `slightly`, `clearly` or `much`.
 Needed: `participant`, `sample_a`, `sample_b`, `group_a`, `group_b`, `choice`; the others

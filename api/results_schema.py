@@ -335,7 +335,7 @@ class ResultsDocumentSerializer(serializers.Serializer):
     pairwise_preference = PairwisePreferenceSerializer(
         required=False,
         help_text="A pairwise study's comparisons: win rates, Bradley-Terry abilities with "
-        "a first-position effect, ordering verdicts and agreement (issue 16).",
+        "a first-position effect, ordering verdicts and agreement.",
     )
     diversity = DiversitySerializer(
         required=False,

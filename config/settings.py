@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "AnalysisStatusEnum": "analysis.models.AnalysisRun.Status",
         "ClaimKindEnum": "studies.models.Claim.Kind",
         "SampleKindEnum": "studies.models.Sample.Kind",
+        "StudyProtocolEnum": "studies.models.Study.Protocol",
     },
 }
 

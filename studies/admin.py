@@ -21,7 +21,8 @@ from django.utils.html import format_html
 from studies import design, services
 from studies.admin_sections import study_page_sections
 from studies.admin_shared import RefusalsShownMixin, error_text, media_limit, visible_studies
-from studies.importing import ImportFailed, MediaZip, samples_import
+from studies.import_media import MediaZip
+from studies.importing import ImportFailed, samples_import
 from studies.models import Claim, Group, Study
 
 

@@ -6,20 +6,26 @@ then nothing is stored. Only a file without a single problem is written, in one
 transaction, with its media cleaned of metadata and stored under random names.
 """
 
-import csv
-import io
 import json
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import transaction
 
 from studies import design
 from studies.giveaways import source_warnings
+from studies.import_media import MediaSource
+from studies.import_problems import (
+    ImportFailed,
+    ImportProblem,
+    MediaNotStored,
+    ProblemList,
+    whole_problem,
+)
+from studies.import_records import file_records, reader_for
+from studies.import_warnings import brief_warnings, media_format_warnings
 from studies.media import CleanMedia, MediaError, clean_media
 from studies.media_files import MediaUnwritable, media_delete, media_write
 from studies.models import Brief, Group, Sample, Study, sample_media_path
@@ -37,58 +43,6 @@ RANGE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:-|\u2013|to|\.\.)\s*(-?\d+(?:\
 
 GROUP_MISSING = "missing; every sample needs a group"
 DUPLICATE_IN_STUDY = "duplicate id '{id}' (already in the study)"
-MEDIA_NOT_STORED = (
-    "the media file could not be stored: {cause}. "
-    "Nothing was imported; import again once the media volume can take the files."
-)
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """One finding of an import, as data: where (`source`: the file's name, or what sent
-    the items; `line`: the line of a file, or the item's number in a list, from 1; `field`)
-    and what (`code`, a stable word to branch on, and `message`, a sentence for a person).
-    The admin and the command print it as text; the API builds its field paths from it."""
-
-    source: str
-    line: int | None
-    field: str | None
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.source
-        if self.line is not None:
-            where += f" line {self.line}"
-        if self.field:
-            where += f", field {self.field}"
-        return f"{where}: {self.message}" if where else self.message
-
-
-class ImportFailed(Exception):
-    """Nothing was stored; `problems` says what and where."""
-
-    def __init__(self, problems: list[ImportProblem], *, more: bool = False) -> None:
-        self.problems = problems
-        self.more = more
-        lines = self.errors
-        if more:
-            lines.append(f"... stopped after {len(problems)} errors; fix these and import again")
-        super().__init__("\n".join(lines))
-
-    @property
-    def errors(self) -> list[str]:
-        return [str(problem) for problem in self.problems]
-
-
-class MediaNotStored(ImportFailed):
-    """The media volume refused a file (full, read-only): the rows were fine, the platform
-    could not keep them. Nothing was stored, and the files already written are removed."""
-
-    def __init__(self, source: str, line: int, cause: str) -> None:
-        self.cause = cause
-        message = MEDIA_NOT_STORED.format(cause=cause)
-        super().__init__([ImportProblem(source, line, "file", "media_not_stored", message)])
 
 
 @dataclass
@@ -107,73 +61,6 @@ class ImportReport:
         return text
 
 
-class MediaSource:
-    """Media files named by the `file` column, from a folder or a ZIP archive."""
-
-    def __init__(self, *, label: str, max_bytes: int) -> None:
-        self.label = label
-        self.max_bytes = max_bytes
-
-    def read(self, name: str) -> bytes:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-class MediaFolder(MediaSource):
-    def __init__(self, path: Path, *, max_bytes: int) -> None:
-        super().__init__(label=str(path), max_bytes=max_bytes)
-        self.root = path.resolve()
-
-    def read(self, name: str) -> bytes:
-        path = (self.root / name).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise KeyError(name)
-        if path.stat().st_size > self.max_bytes:
-            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
-        return path.read_bytes()
-
-
-class MediaZip(MediaSource):
-    def __init__(self, file, *, label: str, max_bytes: int) -> None:
-        super().__init__(label=label, max_bytes=max_bytes)
-        try:
-            self.archive = zipfile.ZipFile(file)
-        except zipfile.BadZipFile as error:
-            raise ImportFailed([_whole(label, "media", f"not a ZIP archive ({error})")]) from error
-        self.members = {
-            str(PurePosixPath(info.filename)): info
-            for info in self.archive.infolist()
-            if not info.is_dir()
-        }
-
-    def read(self, name: str) -> bytes:
-        info = self.members.get(str(PurePosixPath(name.replace("\\", "/"))))
-        if info is None:
-            raise KeyError(name)
-        if info.file_size > self.max_bytes:
-            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
-        # The header's size can lie (a ZIP bomb): never inflate more than the limit.
-        with self.archive.open(info) as member:
-            data = member.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            raise MediaError(f"file is over the limit of {self.max_bytes} bytes")
-        return data
-
-    def close(self) -> None:
-        self.archive.close()
-
-
-def media_source_open(path: Path, *, max_bytes: int | None = None) -> MediaSource:
-    limit = max_bytes or settings.BLINDRATE_MEDIA_MAX_BYTES
-    if path.is_dir():
-        return MediaFolder(path, max_bytes=limit)
-    if path.is_file():
-        return MediaZip(path, label=path.name, max_bytes=limit)
-    raise ImportFailed([_whole(str(path), "media", "no such folder or ZIP file")])
-
-
 @dataclass
 class Row:
     line: int
@@ -188,126 +75,6 @@ class Row:
     metadata: dict
     content_sha256: str
     warnings: list[str]
-
-
-def _whole(source: str, code: str, message: str) -> ImportProblem:
-    """A problem of the input as a whole (no line, no field)."""
-    return ImportProblem(source, None, None, code, message)
-
-
-class _Errors:
-    def __init__(self, source: str, cap: int) -> None:
-        self.source = source
-        self.cap = cap
-        self.items: list[ImportProblem] = []
-        self.more = False
-        self.count = 0  # problems found, kept or beyond the cap
-
-    def add(self, line: int, field_name: str | None, code: str, message: str) -> None:
-        self.count += 1
-        if len(self.items) < self.cap:
-            self.items.append(ImportProblem(self.source, line, field_name, code, message))
-        else:
-            self.more = True
-
-    @property
-    def full(self) -> bool:
-        return self.more
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ImportFailed(self.items, more=self.more)
-
-
-def _decode(data: bytes, errors: _Errors) -> str | None:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        errors.add(
-            line,
-            None,
-            "encoding",
-            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at column {column}); "
-            "save the file as UTF-8 and import again",
-        )
-        return None
-
-
-def _csv_records(text: str, errors: _Errors):
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        errors.add(1, None, "empty", "the file is empty; the first line must name the columns")
-        return
-    except csv.Error as error:
-        errors.add(1, None, "syntax", f"cannot read the header: {error}")
-        return
-    header = [name.strip() for name in header]
-    seen = set()
-    for name in header:
-        if name in seen:
-            errors.add(1, name, "duplicate", "column appears twice")
-        seen.add(name)
-    start = reader.line_num + 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            errors.add(reader.line_num, None, "syntax", f"cannot read this line as CSV: {error}")
-            return
-        line, start = start, reader.line_num + 1
-        if not any(value.strip() for value in values):
-            continue
-        if len(values) != len(header):
-            found = f"{len(values)} values, but the header names {len(header)} columns"
-            errors.add(line, None, "syntax", found)
-            continue
-        yield line, dict(zip(header, values, strict=True))
-
-
-def _jsonl_records(text: str, errors: _Errors):
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as error:
-            errors.add(
-                number,
-                None,
-                "syntax",
-                f"not valid JSON ({error.msg} at column {error.colno}); "
-                "each line must be one complete JSON object",
-            )
-            continue
-        if not isinstance(record, dict):
-            errors.add(
-                number, None, "syntax", 'each line must be a JSON object, like {"group": ...}'
-            )
-            continue
-        yield number, record
-
-
-def _reader_for(source: str):
-    """The record reader for a file's type (by its suffix), or ImportFailed."""
-    suffix = Path(source).suffix.lower()
-    if suffix not in {".csv", ".jsonl", ".ndjson"}:
-        raise ImportFailed(
-            [_whole(source, "file_type", "unsupported file type; use .csv or .jsonl")]
-        )
-    return _csv_records if suffix == ".csv" else _jsonl_records
-
-
-def _records(reader, data: bytes, errors: _Errors):
-    text = _decode(data, errors)
-    if text is None:
-        errors.raise_if_any()
-    return reader(text, errors)
 
 
 @dataclass(frozen=True)
@@ -327,9 +94,9 @@ def sample_records_read(*, source: str, data: bytes) -> list[SampleRecord]:
     """The samples of a CSV or JSONL file in the import format, read as an import reads
     them (same decoding, columns and line numbers), without a study or media; ImportFailed
     lists every problem of the file's form and every line without a group."""
-    errors = _Errors(source, settings.BLINDRATE_IMPORT_MAX_ERRORS)
+    errors = ProblemList(source, settings.BLINDRATE_IMPORT_MAX_ERRORS)
     out = []
-    for line, record in _records(_reader_for(source), data, errors):
+    for line, record in file_records(reader_for(source), data, errors):
         group = _as_text(record.get("group")).strip()
         if not group:
             errors.add(line, "group", "missing", GROUP_MISSING)
@@ -397,7 +164,7 @@ class _Importer:
         self.study = study
         self.source = source
         self.media = media
-        self.errors = _Errors(source, settings.BLINDRATE_IMPORT_MAX_ERRORS)
+        self.errors = ProblemList(source, settings.BLINDRATE_IMPORT_MAX_ERRORS)
         self.groups = {g.key: g for g in study.groups.order_by("id")}
         self.briefs = set(study.briefs.values_list("key", flat=True))
         self.existing_ids = set(
@@ -409,9 +176,9 @@ class _Importer:
 
     def run(self, data: bytes) -> list[Row]:
         """The rows of a CSV or JSONL file, checked."""
-        reader = _reader_for(self.source)
+        reader = reader_for(self.source)
         self._assert_groups()
-        return self.check(_records(reader, data, self.errors))
+        return self.check(file_records(reader, data, self.errors))
 
     def check(self, records: Iterable[tuple[int, dict]]) -> list[Row]:
         """Check (line or item number, record) pairs; the rows, or ImportFailed with every
@@ -436,7 +203,11 @@ class _Importer:
     def _assert_groups(self) -> None:
         if not self.groups:
             raise ImportFailed(
-                [_whole(self.source, "no_groups", "the study has no groups yet; add them first")]
+                [
+                    whole_problem(
+                        self.source, "no_groups", "the study has no groups yet; add them first"
+                    )
+                ]
             )
 
     def _row(self, line: int, record: dict) -> None:
@@ -696,71 +467,3 @@ def _store(study: Study, rows: list[Row], source: str, stored: list[str]) -> Imp
         for warning in media_format_warnings(study) + brief_warnings(study)
     )
     return report
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[0-9a-z]+", text.lower())
-
-
-def _contains_words(haystack: list[str], needle: list[str]) -> bool:
-    size = len(needle)
-    return bool(size) and any(
-        haystack[i : i + size] == needle for i in range(len(haystack) - size + 1)
-    )
-
-
-def brief_warnings(study: Study) -> list[str]:
-    """Briefs that could give a group away: one answered by a single group only (its title
-    and text are shown with every sample of that group), and one whose key or title names
-    a group (by key or label)."""
-    groups = list(study.groups.all())
-    used: dict[int, set[str]] = {}
-    for brief_id, group_key in (
-        Sample.objects.filter(study=study, is_attention_check=False, brief__isnull=False)
-        .values_list("brief_id", "group__key")
-        .distinct()
-    ):
-        used.setdefault(brief_id, set()).add(group_key)
-    warnings = []
-    for brief in study.briefs.order_by("key"):
-        keys = used.get(brief.id, set())
-        if len(groups) > 1 and len(keys) == 1:
-            warnings.append(
-                f"brief '{brief.key}' is used by group '{next(iter(keys))}' only, so what "
-                "raters see of it marks that group's samples; give every group samples of it"
-            )
-        for group in groups:
-            for where, words in (("key", _words(brief.key)), ("title", _words(brief.title))):
-                if _contains_words(words, _words(group.key)) or _contains_words(
-                    words, _words(group.label)
-                ):
-                    warnings.append(
-                        f"brief '{brief.key}': its {where} names the group '{group.key}'; "
-                        "rename it, since a brief's title is shown to raters"
-                    )
-    return warnings
-
-
-def media_format_warnings(study: Study) -> list[str]:
-    """Media whose file format differs by group give the group away (all AI images PNG,
-    all human ones JPEG): say so, for each kind of media where it happens."""
-    formats: dict[str, dict[str, set[str]]] = {}
-    rows = (
-        Sample.objects.filter(study=study)
-        .exclude(kind=Sample.Kind.TEXT)
-        .values_list("kind", "group__key", "media_type")
-        .distinct()
-    )
-    for kind, group, media_type in rows:
-        formats.setdefault(kind, {}).setdefault(group, set()).add(media_type)
-    warnings = []
-    for kind, by_group in sorted(formats.items()):
-        if len(by_group) > 1 and len({frozenset(types) for types in by_group.values()}) > 1:
-            listed = "; ".join(
-                f"{group}: {', '.join(sorted(types))}" for group, types in sorted(by_group.items())
-            )
-            warnings.append(
-                f"{kind} formats differ by group ({listed}), so raters could tell the groups "
-                "apart; convert them to one format"
-            )
-    return warnings

@@ -22,7 +22,8 @@ from analysis.tasks import analysis_run_task
 from ratings import services as rating_services
 from ratings.models import Participant, Rating
 from studies import services
-from studies.importing import MediaZip, samples_import
+from studies.import_media import MediaZip
+from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
 from tests.ratings.chromium import chromium, needs_chromium
 from tests.ratings.raters import open_study

@@ -16,7 +16,8 @@ from PIL import Image
 
 from ratings.models import Assignment
 from studies import services
-from studies.importing import MediaZip, samples_import
+from studies.import_media import MediaZip
+from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
 from tests.ratings.raters import ITEM, Rater
 

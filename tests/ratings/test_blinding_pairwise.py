@@ -13,7 +13,8 @@ import pytest
 
 from ratings.models import Assignment
 from studies import services
-from studies.importing import MediaZip, samples_import
+from studies.import_media import MediaZip
+from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
 from tests.ratings.raters import ITEM, Rater
 from tests.ratings.test_blinding import assert_no_secret_shows, headers, photo, skeleton

@@ -264,7 +264,8 @@ def test_the_participant_page_hides_the_cookie_key_and_the_seed(logged_in, draft
 def test_deleting_samples_in_the_admin_removes_their_media_files(
     logged_in, draft_study, media_root
 ):
-    from studies.importing import MediaZip, samples_import
+    from studies.import_media import MediaZip
+    from studies.importing import samples_import
     from tests.studies.test_import import png_bytes, zipped
 
     archive = MediaZip(

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from PIL import Image
 
-from studies.importing import ImportFailed, MediaZip, samples_import
+from studies.import_media import MediaZip
+from studies.importing import ImportFailed, samples_import
 from studies.models import Brief, Sample
 from studies.text_render import render_markdown
 
@@ -347,7 +348,7 @@ def test_briefs_that_could_mark_a_group_are_warned_about(draft_study):
         "that group's samples; give every group samples of it",
     ]
     Brief.objects.filter(key="shared").update(title="The Human-AI collaboration prompt")
-    from studies.importing import brief_warnings
+    from studies.import_warnings import brief_warnings
 
     assert any(
         "'shared': its title names the group 'collaboration'" in w

@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.importing import ImportFailed, media_source_open, samples_import
+from studies.import_media import media_source_open
+from studies.importing import ImportFailed, samples_import
 from studies.models import Study
 from studies.services import StudyConflict
 
