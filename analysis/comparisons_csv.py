@@ -16,22 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.ratings_csv import MAX_ERRORS, RatingsFileError, csv_number
+from ratings.comparisons_export import COMPARISONS_HEADER
 
-HEADER = (
-    "comparison",
-    "study",
-    "participant",
-    "brief",
-    "sample_a",
-    "sample_b",
-    "group_a",
-    "group_b",
-    "criterion",
-    "choice",
-    "strength",
-    "seconds",
-    "created_at",
-)
+HEADER = COMPARISONS_HEADER  # the export writes it (ratings.comparisons_export)
 REQUIRED = ("participant", "sample_a", "sample_b", "group_a", "group_b", "choice")
 CHOICES = ("a", "b", "tie")
 STRENGTHS = ("", "slightly", "clearly", "much")

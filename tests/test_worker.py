@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import stop_group
+from tests.processes import worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,39 +25,17 @@ def worker_env(broker_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def worker(tmp_path):
+def running_worker(tmp_path):
     env = worker_env(tmp_path / "broker")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    yield env
-    stop_group(process)
+    with worker(env):
+        yield env
 
 
-def test_a_worker_answers_a_task_sent_through_the_configured_broker(worker):
+def test_a_worker_answers_a_task_sent_through_the_configured_broker(running_worker):
     result = subprocess.run(
         [sys.executable, "manage.py", "check_worker", "--timeout", "60"],
         cwd=ROOT,
-        env=worker,
+        env=running_worker,
         capture_output=True,
         text=True,
         timeout=90,

@@ -1,12 +1,15 @@
 """A rater driven through the real pages with Django's test client."""
 
+import io
 import itertools
 import re
+import zipfile
 from urllib.parse import urlencode
 
 from django.test import Client
 
 from studies import services
+from studies.import_media import MediaZip
 from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
 
@@ -98,3 +101,18 @@ def open_study(owner, *, slug="rated", per_group=4, checks=0, **settings):
         lines.append(f"human,Check {index}: please give this a 1.,brief-0,yes,1-2")
     samples_import(study=study, file_name="samples.csv", data="\n".join(lines).encode())
     return services.study_open(study=study)
+
+
+def import_with_media(study, lines: list[str], files: dict[str, bytes]) -> None:
+    """Import the CSV `lines` into `study`, with `files` (name -> bytes) as its media ZIP."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, data in files.items():
+            zipped.writestr(name, data)
+    archive.seek(0)
+    samples_import(
+        study=study,
+        file_name="samples.csv",
+        data="\n".join(lines).encode(),
+        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
+    )

@@ -9,7 +9,6 @@ axe-core comes from npm (package.json and its lock; `make install` runs `npm ci`
 
 import io
 import wave
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,9 @@ from analysis.tasks import analysis_run_task
 from ratings import services as rating_services
 from ratings.models import Participant, Rating
 from studies import services
-from studies.import_media import MediaZip
-from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
 from tests.ratings.chromium import chromium, needs_chromium
-from tests.ratings.raters import open_study
+from tests.ratings.raters import import_with_media, open_study
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -220,17 +217,7 @@ def media_study(owner, kind: str):
         name = f"{number}.{'png' if kind == 'image' else 'wav'}"
         files[name] = _png((60 * number, 90, 200)) if kind == "image" else _wav()
         lines.append(f"{group},{name}")
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in files.items():
-            zipped.writestr(name, data)
-    archive.seek(0)
-    samples_import(
-        study=study,
-        file_name="samples.csv",
-        data="\n".join(lines).encode(),
-        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
-    )
+    import_with_media(study, lines, files)
     return services.study_open(study=study)
 
 

@@ -8,7 +8,6 @@ group, if anything of the researcher's side shows, or if a token is short or seq
 import io
 import itertools
 import re
-import zipfile
 from collections import defaultdict
 
 import pytest
@@ -16,10 +15,8 @@ from PIL import Image
 
 from ratings.models import Assignment
 from studies import services
-from studies.import_media import MediaZip
-from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
-from tests.ratings.raters import ITEM, Rater
+from tests.ratings.raters import ITEM, Rater, import_with_media
 
 ARTICLE = re.compile(r'(<article class="sample"[^>]*>).*?(</article>)', re.S)
 BRIEF = re.compile(r'(<section class="brief"[^>]*>).*?(</section>)', re.S)
@@ -56,17 +53,7 @@ def study(researcher):
         name = f"{group}-render-{number}.png"
         files[name] = photo((40 * number, 90, 200), size=(30 + number, 20), maker=f"{group} cam")
         lines.append(f"i{number},{group},b{number % 3},,{name},Bob")
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in files.items():
-            zipped.writestr(name, data)
-    archive.seek(0)
-    samples_import(
-        study=study,
-        file_name="samples.csv",
-        data="\n".join(lines).encode(),
-        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
-    )
+    import_with_media(study, lines, files)
     for brief in study.briefs.all():
         brief.text = f"Write about the number {brief.key}."
         brief.save()

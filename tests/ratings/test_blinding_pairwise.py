@@ -5,18 +5,14 @@ A pairwise study with text and image pairs is run by test raters; every pair pag
 and as the answer to a POST), its headers and the media of both sides are collected, and
 their skeletons must be the same for every ordered pair of groups."""
 
-import io
-import zipfile
 from collections import defaultdict
 
 import pytest
 
 from ratings.models import Assignment
 from studies import services
-from studies.import_media import MediaZip
-from studies.importing import samples_import
 from tests.conftest import SEED_GROUPS
-from tests.ratings.raters import ITEM, Rater
+from tests.ratings.raters import ITEM, Rater, import_with_media
 from tests.ratings.test_blinding import assert_no_secret_shows, headers, photo, skeleton
 
 GROUPS = ("human", "ai", "collaboration")
@@ -47,17 +43,7 @@ def study(researcher):
                 (60 * number, 90, 30 * brief), size=(30 + number, 20), maker=f"{group} cam"
             )
             lines.append(f"i{brief}{group},{group},image-{brief},,{name},Bob")
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name, data in files.items():
-            zipped.writestr(name, data)
-    archive.seek(0)
-    samples_import(
-        study=study,
-        file_name="samples.csv",
-        data="\n".join(lines).encode(),
-        media=MediaZip(archive, label="media.zip", max_bytes=10**6),
-    )
+    import_with_media(study, lines, files)
     return services.study_open(study=study)
 
 
