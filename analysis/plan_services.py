@@ -202,7 +202,7 @@ def _send(job: PlanJob) -> None:
 
 class _Progress:
     """The simulation's progress callback: writes stage and percent at most every half
-    second, and keeps the soft time limit (see `analysis.services._Progress`)."""
+    second, and keeps the soft time limit (see `analysis.services.RunProgress`)."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id

@@ -70,7 +70,7 @@ def one_size(n: int, briefs: int) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from analysis import embeddings, services
+    from analysis import documents, embeddings
     from analysis.engine.diversity import DiversitySamples, diversity_section
     from studies.design import text_sha256
 
@@ -89,7 +89,7 @@ def one_size(n: int, briefs: int) -> dict:
 
     def run() -> tuple[float, float, int]:
         started = time.perf_counter()
-        vectors, embedded = services.text_embeddings(texts=made, hashes=hashes)
+        vectors, embedded = documents.text_embeddings(texts=made, hashes=hashes)
         middle = time.perf_counter()
         diversity_section(
             samples, embeddings=vectors, model=embeddings.model_id(), group_order=GROUPS

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from analysis import embeddings, services
+from analysis import documents, embeddings, services
 from analysis.models import AnalysisRun, TextEmbedding
 from analysis.tasks import analysis_run_task
 from tests.factories import closed_study, start
@@ -55,13 +55,13 @@ def test_an_analysis_of_a_text_study_has_the_section_with_embedding_as_its_own_s
     study, django_capture_on_commit_callbacks, monkeypatch
 ):
     stages = []
-    report = services._Progress.report
+    report = services.RunProgress.report
 
     def noting(self, stage, percent, *, part):
         stages.append((part, stage))
         return report(self, stage, percent, part=part)
 
-    monkeypatch.setattr(services._Progress, "report", noting)
+    monkeypatch.setattr(services.RunProgress, "report", noting)
     run = _run(study, django_capture_on_commit_callbacks)
     parts = [part for part, _ in stages]
     assert "embedding" in parts
@@ -112,7 +112,7 @@ def test_a_second_analysis_embeds_nothing(study, django_capture_on_commit_callba
     assert TextEmbedding.objects.count() == len(TEXTS)
     # Same vectors, same seed: the same section.
     assert second.results["diversity"] == first.results["diversity"]
-    _, embedded = services.text_embeddings(
+    _, embedded = documents.text_embeddings(
         texts=[t for _, _, t in TEXTS],
         hashes=list(
             study.samples.filter(is_attention_check=False)

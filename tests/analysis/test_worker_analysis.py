@@ -52,13 +52,13 @@ from config.celery import app  # noqa: F401
 def slow_down(**kwargs):
     from analysis import services
 
-    report = services._Progress.report
+    report = services.RunProgress.report
 
     def slowly(self, *args, **kwargs):
         time.sleep({delay!r})
         return report(self, *args, **kwargs)
 
-    services._Progress.report = slowly
+    services.RunProgress.report = slowly
 """
 
 
