@@ -7,7 +7,10 @@ import zipfile
 from urllib.parse import urlencode
 
 from django.test import Client
+from django.utils import timezone
 
+from ratings import services as ratings_services
+from ratings.models import Participant
 from studies import services
 from studies.import_media import MediaZip
 from studies.importing import samples_import
@@ -116,3 +119,16 @@ def import_with_media(study, lines: list[str], files: dict[str, bytes]) -> None:
         data="\n".join(lines).encode(),
         media=MediaZip(archive, label="media.zip", max_bytes=10**6),
     )
+
+
+def join(study) -> Participant:
+    """A new participant who has consented to `study`."""
+    return ratings_services.participant_consent(study=study)
+
+
+def first_item(study):
+    """Alice joins `study` and is given her first item (a pair, in a pairwise study) now:
+    (alice, her assignment, that moment), for tests of what happens when its lease lapses."""
+    now = timezone.now()
+    alice = join(study)
+    return alice, ratings_services.assignment_next(participant=alice, now=now), now

@@ -12,11 +12,7 @@ from ratings import services
 from ratings.models import Assignment, Participant, Rating
 from ratings.services import rule
 from studies.models import Sample
-from tests.ratings.raters import open_study
-
-
-def join(study) -> Participant:
-    return services.participant_consent(study=study)
+from tests.ratings.raters import first_item, join, open_study
 
 
 def rate(participant, assignment, score=6, now=None):
@@ -133,9 +129,7 @@ def take_slot(study, sample, now) -> Participant:
 def slot_taken_after_lapse(study):
     """Alice is given an item, lets its five-minute lease lapse, and another participant
     takes its one slot ten minutes later: (alice, her lapsed assignment, that moment)."""
-    now = timezone.now()
-    alice = join(study)
-    held = services.assignment_next(participant=alice, now=now)
+    alice, held, now = first_item(study)
     later = now + timedelta(minutes=10)
     take_slot(study, held.sample, later)
     return alice, held, later

@@ -80,25 +80,40 @@ def headers(response) -> tuple:
     )
 
 
-def test_no_rater_visible_response_differs_by_group(study):
-    pages = defaultdict(lambda: defaultdict(set))  # kind -> group -> skeletons
-    page_headers = defaultdict(lambda: defaultdict(set))
-    media_headers = defaultdict(set)
-    everything: list[str] = []
-    items: list[str] = []
+class Observed:
+    """What raters saw of a study's item pages: each page's skeleton and headers, filed by
+    the kind of its sample and by `key(assignment)` (a sample's group, or a pair's groups
+    in order), plus every text seen and every item token, for the assertions."""
 
-    def observe(response, how: str) -> str | None:
-        """Record an item page (a GET of rate/, or the answer to the previous POST)."""
+    def __init__(self, key) -> None:
+        self.key = key
+        self.pages = defaultdict(lambda: defaultdict(set))  # kind -> key -> skeletons
+        self.headers = defaultdict(lambda: defaultdict(set))  # (kind, how) -> key -> headers
+        self.everything: list[str] = []
+        self.items: list[str] = []
+
+    def __call__(self, response, how: str) -> str | None:
+        """Record an item page (a GET of rate/, or the answer to the previous POST); its
+        item token, or None when the response is not an item page."""
         if response.status_code != 200:
             return None
         html = response.content.decode()
-        everything.append(html)
+        self.everything.append(html)
         item = ITEM.search(html).group(1)
-        sample = Assignment.objects.select_related("sample__group").get(token=item).sample
-        group, kind = sample.group.key, sample.kind
-        pages[kind][group].add(skeleton(html, item))
-        page_headers[(kind, how)][group].add(headers(response))
+        assignment = Assignment.objects.select_related("sample__group", "sample_b__group").get(
+            token=item
+        )
+        kind, key = assignment.sample.kind, self.key(assignment)
+        self.pages[kind][key].add(skeleton(html, item))
+        self.headers[(kind, how)][key].add(headers(response))
         return item
+
+
+def test_no_rater_visible_response_differs_by_group(study):
+    observe = Observed(lambda assignment: assignment.sample.group.key)
+    pages, page_headers = observe.pages, observe.headers
+    everything, items = observe.everything, observe.items
+    media_headers = defaultdict(set)
 
     for number in range(6):
         rater = Rater(study.slug)

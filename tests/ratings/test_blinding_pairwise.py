@@ -12,8 +12,8 @@ import pytest
 from ratings.models import Assignment
 from studies import services
 from tests.conftest import SEED_GROUPS
-from tests.ratings.raters import ITEM, Rater, import_with_media
-from tests.ratings.test_blinding import assert_no_secret_shows, headers, photo, skeleton
+from tests.ratings.raters import Rater, import_with_media
+from tests.ratings.test_blinding import Observed, assert_no_secret_shows, headers, photo
 
 GROUPS = ("human", "ai", "collaboration")
 
@@ -48,25 +48,9 @@ def study(researcher):
 
 
 def test_no_pairwise_response_differs_by_the_groups_of_the_pair_or_their_order(study):
-    pages = defaultdict(lambda: defaultdict(set))  # kind -> (group A, group B) -> skeletons
-    page_headers = defaultdict(lambda: defaultdict(set))
+    observe = Observed(lambda pair: (pair.sample.group.key, pair.sample_b.group.key))
+    pages, everything, items = observe.pages, observe.everything, observe.items
     media_headers = defaultdict(set)
-    everything: list[str] = []
-    items: list[str] = []
-
-    def observe(response, how: str) -> str | None:
-        if response.status_code != 200:
-            return None
-        html = response.content.decode()
-        everything.append(html)
-        item = ITEM.search(html).group(1)
-        assignment = Assignment.objects.select_related("sample__group", "sample_b__group").get(
-            token=item
-        )
-        order = (assignment.sample.group.key, assignment.sample_b.group.key)
-        pages[assignment.sample.kind][order].add(skeleton(html, item))
-        page_headers[how][order].add(headers(response))
-        return item
 
     for number in range(8):
         rater = Rater(study.slug)
@@ -91,6 +75,10 @@ def test_no_pairwise_response_differs_by_the_groups_of_the_pair_or_their_order(s
             assert item == posted
         everything.append(rater.get("done/").content.decode())
 
+    page_headers = defaultdict(lambda: defaultdict(set))  # how -> (group A, group B) -> headers
+    for (_, how), by_order in observe.headers.items():
+        for order, seen in by_order.items():
+            page_headers[how][order] |= seen
     orders = set().union(*(by_order.keys() for by_order in pages.values()))
     assert orders == {(a, b) for a in GROUPS for b in GROUPS if a != b}
     for kind, by_order in pages.items():

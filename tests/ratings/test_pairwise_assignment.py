@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from ratings import services
 from ratings.models import Assignment, Comparison, Participant
@@ -15,13 +14,9 @@ from studies import services as studies_services
 from studies.importing import samples_import
 from studies.models import Sample
 from tests.conftest import SEED_GROUPS
-from tests.ratings.raters import open_study
+from tests.ratings.raters import first_item, join, open_study
 
 PAIRWISE = {"protocol": "pairwise"}
-
-
-def join(study) -> Participant:
-    return services.participant_consent(study=study)
 
 
 def choose(participant, assignment, choice="a", **extra):
@@ -273,9 +268,7 @@ def test_an_expired_pair_gives_both_slots_back_and_a_late_choice_takes_them_agai
         lease_minutes=5,
         **PAIRWISE,
     )
-    now = timezone.now()
-    alice = join(study)
-    held = services.assignment_next(participant=alice, now=now)
+    alice, held, now = first_item(study)
     pair = {held.sample_id, held.sample_b_id}
     assert {pk for pk, load in loads(study).items() if load} == pair
     assert not services.study_has_room(study=study, now=now)  # one brief of three samples
@@ -302,9 +295,7 @@ def test_a_lapsed_pair_is_leased_again_to_its_participant_when_its_slots_are_fre
         lease_minutes=5,
         **PAIRWISE,
     )
-    now = timezone.now()
-    alice = join(study)
-    held = services.assignment_next(participant=alice, now=now)
+    alice, held, now = first_item(study)
     services.leases_release(now=now + timedelta(minutes=6))
     again = services.assignment_next(participant=alice, now=now + timedelta(minutes=7))
     assert again.pk == held.pk
