@@ -73,6 +73,8 @@ import numpy as np
 from scipy import special
 from scipy import stats as sps
 
+from analysis.stats import descriptives
+
 NAN = float("nan")
 SIGNAL_GROUPS = ("ai", "collaboration")
 NOISE_GROUPS = ("human",)
@@ -149,11 +151,11 @@ def crossed_variance(influence: np.ndarray, rater: np.ndarray, sample: np.ndarra
 def t_interval(
     value: float, se: float, df: float, level: float, bounds=(-np.inf, np.inf)
 ) -> tuple[float, float]:
-    """`value` ± the t quantile on `df` degrees of freedom times `se`, clipped to `bounds`."""
-    if not (np.isfinite(se) and np.isfinite(df)):
+    """The t interval of `descriptives.t_interval`, clipped to `bounds`."""
+    low, high = descriptives.t_interval(value, se, df, level)
+    if not (np.isfinite(low) and np.isfinite(high)):
         return NAN, NAN
-    half = float(sps.t.ppf((1 + level) / 2, df)) * se
-    return max(value - half, bounds[0]), min(value + half, bounds[1])
+    return max(low, bounds[0]), min(high, bounds[1])
 
 
 def crossed_estimate(
