@@ -159,11 +159,53 @@ class EstimateSerializer(serializers.Serializer):
     reasons = reasons()
 
 
+class AccuracyIntervalSerializer(serializers.Serializer):
+    se = number("Standard error from the two-way (rater and sample) cluster-robust variance.")
+    df = number("t degrees of freedom: min(raters, samples) - 1.")
+    ci95 = interval("95% CI of the accuracy (t interval, clipped to [0, 1]).")
+    reasons = reasons()
+
+
+class GroupAccuracySerializer(EstimateSerializer):
+    n = serializers.IntegerField(help_text="Guesses of the group's samples.")
+
+
 class SignalDetectionSerializer(serializers.Serializer):
-    signal = serializers.ListField(child=serializers.CharField())
-    noise = serializers.ListField(child=serializers.CharField())
-    d_prime = EstimateSerializer(allow_null=True)
-    c = EstimateSerializer(allow_null=True, help_text="Criterion; negative leans to 'AI'.")
+    signal = serializers.ListField(
+        child=serializers.CharField(), help_text="Groups whose samples count as 'AI involved'."
+    )
+    noise = serializers.ListField(child=serializers.CharField(), help_text="Human-only groups.")
+    correction = serializers.CharField(help_text="How hit and false-alarm rates are corrected.")
+    n = serializers.IntegerField(
+        help_text="Guesses used: true group and guess both signal or noise."
+    )
+    hits = serializers.IntegerField(required=False)
+    signal_trials = serializers.IntegerField(required=False)
+    false_alarms = serializers.IntegerField(required=False)
+    noise_trials = serializers.IntegerField(required=False)
+    hit_rate = number("Log-linear hit rate.", required=False)
+    false_alarm_rate = number("Log-linear false-alarm rate.", required=False)
+    d_prime = EstimateSerializer(
+        allow_null=True,
+        help_text="Pooled d' = z(H) - z(F), CI from the same crossed variance (delta method).",
+    )
+    c = EstimateSerializer(
+        allow_null=True, help_text="Pooled criterion -(z(H) + z(F))/2; negative leans to 'AI'."
+    )
+    reasons = reasons()
+
+
+class RaterDetectionSerializer(serializers.Serializer):
+    participant = serializers.CharField()
+    n = serializers.IntegerField(help_text="The rater's guesses.")
+    correct = serializers.IntegerField()
+    accuracy = number()
+    hits = serializers.IntegerField()
+    signal_trials = serializers.IntegerField()
+    false_alarms = serializers.IntegerField()
+    noise_trials = serializers.IntegerField()
+    d_prime = number("Null when the rater guessed no sample of one side.")
+    c = number()
     reasons = reasons()
 
 
@@ -171,17 +213,29 @@ class DetectionSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="Guesses.")
     correct = serializers.IntegerField()
     accuracy = number()
-    test = serializers.CharField()
-    chance_uniform = ChanceSerializer()
-    chance_majority = ChanceSerializer()
+    n_participants = serializers.IntegerField(help_text="Raters who guessed.")
+    n_samples = serializers.IntegerField(help_text="Samples guessed.")
+    method = serializers.CharField(
+        help_text="two_way_cluster_robust: the CIs and p count raters and samples as sources "
+        "of variation (a two-way cluster-robust variance, Cameron, Gelbach & Miller 2011)."
+    )
+    test = serializers.CharField(help_text="The test, in words.")
+    accuracy_ci95 = AccuracyIntervalSerializer()
+    chance_uniform = ChanceSerializer(help_text="Against 1/k for k groups.")
+    chance_majority = ChanceSerializer(help_text="Against always naming the most frequent group.")
     confusion = serializers.DictField(
         child=serializers.DictField(child=serializers.IntegerField()),
         help_text="{true group: {guess: count}}.",
     )
-    per_group = serializers.DictField(child=EstimateSerializer(), help_text="Accuracy by group.")
+    per_group_accuracy = serializers.DictField(
+        help_text="{group: accuracy} (and `reasons`); `per_group` has their CIs."
+    )
+    per_group = serializers.DictField(
+        child=GroupAccuracySerializer(), help_text="Accuracy by true group, with its 95% CI."
+    )
     signal_detection = SignalDetectionSerializer(help_text="AI involved or not: d' and c.")
-    per_participant = serializers.ListField(
-        child=serializers.DictField(), help_text="Accuracy, d' and c of each rater."
+    per_participant = RaterDetectionSerializer(
+        many=True, help_text="Accuracy, d' and c of each rater."
     )
 
 

@@ -175,6 +175,40 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
 
 
 @pytest.mark.django_db
+def test_the_detection_components_describe_every_key_of_the_section(schema):
+    """The schema names each key the engine writes in `detection`, its chance tests,
+    per-group and per-rater entries and the signal detection, and no other."""
+    import numpy as np
+
+    from analysis.engine.guess_detection import detection_section
+
+    groups = ["human", "ai", "collaboration"]
+    section = detection_section(
+        np.array(groups * 4),
+        np.array(["human", "human", "ai", "ai"] * 3),
+        groups,
+        participant=np.repeat(np.arange(3), 4),
+        names=np.array(["a", "b", "c"]),
+        sample=np.arange(12),
+        alpha=0.05,
+    )
+    components = schema["components"]["schemas"]
+
+    def described(name: str) -> set[str]:
+        return set(components[name]["properties"])
+
+    assert described("Detection") == set(section)
+    assert described("AccuracyInterval") == set(section["accuracy_ci95"])
+    assert described("Chance") == set(section["chance_uniform"]) == set(section["chance_majority"])
+    assert described("GroupAccuracy") == set(section["per_group"]["human"])
+    assert described("SignalDetection") == set(section["signal_detection"])
+    assert described("Estimate") == set(section["signal_detection"]["d_prime"])
+    assert described("RaterDetection") == set(section["per_participant"][0])
+    document = components["ResultsDocument"]["properties"]["detection"]
+    assert "Detection" in str(document)
+
+
+@pytest.mark.django_db
 def test_the_plan_document_is_a_component_with_the_fixed_keys(schema):
     components = schema["components"]["schemas"]
     assert set(components["PlanDocument"]["properties"]) == {
