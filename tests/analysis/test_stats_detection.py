@@ -146,6 +146,27 @@ def test_d_prime_and_criterion_match_the_hand_worked_examples(case):
     assert float(m.c) == pytest.approx(case["c"], abs=tol)
 
 
+@pytest.mark.parametrize(
+    "row", reference("signal_detection_macmillan_creelman.json")["published"]["rows"]
+)
+def test_d_prime_matches_schneiders_tabled_example(row):
+    """Published values: the three subjects of W. Schneider's d' table (hit and false-alarm
+    rates, their z and d' as tabled; reference: signal_detection_macmillan_creelman.json,
+    `published`), from rates given as counts out of 100 without correction."""
+    published = reference("signal_detection_macmillan_creelman.json")["published"]
+    tol = published["tolerance"]
+    m = sdt_measures(
+        round(100 * row["hit_rate"]),
+        100,
+        round(100 * row["false_alarm_rate"]),
+        100,
+        correction="none",
+    )
+    assert float(special.ndtri(m.hit_rate)) == pytest.approx(row["z_hit"], abs=tol["z_abs"])
+    assert float(special.ndtri(m.false_alarm_rate)) == pytest.approx(row["z_fa"], abs=tol["z_abs"])
+    assert float(m.d_prime) == pytest.approx(row["d_prime"], abs=tol["d_prime_abs"])
+
+
 def test_rates_of_zero_and_one_give_finite_values_only_with_the_correction():
     raw = sdt_measures(10, 10, 0, 10, correction="none")
     assert np.isinf(raw.d_prime)
