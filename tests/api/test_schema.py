@@ -174,24 +174,48 @@ def test_the_results_document_is_a_component_with_the_fixed_keys(schema):
     assert "ResultsDocument" in str(detail)
 
 
-@pytest.mark.django_db
-def test_the_detection_components_describe_every_key_of_the_section(schema):
-    """The schema names each key the engine writes in `detection`, its chance tests,
-    per-group and per-rater entries and the signal detection, and no other."""
+def json_schema(node):
+    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` becomes "or null"."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def detection_of(true, guessed, groups):
     import numpy as np
 
     from analysis.engine.guess_detection import detection_section
+    from analysis.engine.reasons import json_safe
+
+    n = len(true)
+    return json_safe(
+        detection_section(
+            np.array(true),
+            np.array(guessed),
+            groups,
+            participant=np.arange(n) // 4,
+            names=np.array([f"p{i}" for i in range(n // 4 + 1)]),
+            sample=np.arange(n),
+            alpha=0.05,
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_the_detection_components_describe_every_key_of_the_section(schema):
+    """The schema names each key the engine writes in `detection`, its chance tests,
+    per-group and per-rater entries and the signal detection, and no other; and sections
+    the engine writes, with and without signal detection and with statistics that are null
+    (a group whose guesses were all wrong), conform to it."""
+    import jsonschema
 
     groups = ["human", "ai", "collaboration"]
-    section = detection_section(
-        np.array(groups * 4),
-        np.array(["human", "human", "ai", "ai"] * 3),
-        groups,
-        participant=np.repeat(np.arange(3), 4),
-        names=np.array(["a", "b", "c"]),
-        sample=np.arange(12),
-        alpha=0.05,
-    )
+    section = detection_of(groups * 4, ["human", "human", "ai", "ai"] * 3, groups)
     components = schema["components"]["schemas"]
 
     def described(name: str) -> set[str]:
@@ -206,6 +230,18 @@ def test_the_detection_components_describe_every_key_of_the_section(schema):
     assert described("RaterDetection") == set(section["per_participant"][0])
     document = components["ResultsDocument"]["properties"]["detection"]
     assert "Detection" in str(document)
+
+    assert section["per_group"]["collaboration"]["ci95"] == [None, None]
+    without_sdt = detection_of(["a", "b"] * 4, ["a", "a", "b", "a"] * 2, ["a", "b"])
+    assert without_sdt["signal_detection"]["d_prime"] is None
+    validator = {
+        "$ref": "#/components/schemas/Detection",
+        "components": json_schema(schema)["components"],
+    }
+    for written in (section, without_sdt):
+        jsonschema.validate(written, validator)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**section, "per_participant": [{"participant": "p0"}]}, validator)
 
 
 @pytest.mark.django_db
