@@ -38,8 +38,16 @@ Reference lines, in the same run at the same offered rates: a trivial Django vie
 (bench/floor/floor_urls.py: the same CSRF-checked POST and rating template with one
 query and none of the rating's work). The server runs with bench/floor/floor_settings.py.
 
-    .venv/bin/python bench/rater_load.py [--rates 25,50,100,150,200] [--seconds 30]
-        [--think 10] [--workers 3] [--worker-class sync|gthread] [--database blindrate_bench]
+--protocol pairwise: the same study as a pairwise one (20 pairs per rater, two samples of
+one brief each). The raters post choices (`choice`, with `strength` when the page asks
+for one) at random, except on an attention pair, where they choose the piece that is not
+the check, as attentive raters do; the floor renders the pair page. Every line and figure
+is then of choice POSTs; the kinds of next item are the pairs of two groups (whichever is
+A), attention pairs and the done page. The rest is the same run.
+
+    .venv/bin/python bench/rater_load.py [--protocol rating|pairwise]
+        [--rates 25,50,100,150,200] [--seconds 30] [--think 10] [--workers 3]
+        [--worker-class sync|gthread] [--database blindrate_bench]
 
 Bounded: about 5 to 6 minutes with the defaults. A rate the server cannot hold at all
 (p50 over 1 s, or more than 1% failed) ends the rating runs: higher rates are skipped
@@ -65,7 +73,9 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 from load.client import HOST, Browser
@@ -83,12 +93,78 @@ HELD_P99_MS = 200.0
 CLIENT_LATE_MS = 20.0  # a client whose p99 lateness is above this could not keep up
 SATURATED_MS = 1000.0  # a p50 above this (or 1% failed): higher rates are not run
 TARGET_RATE = 100.0
+ITEMS = 20  # per rater, attention checks included
+CHOICE = re.compile(r'name="choice" value="([^"]+)"')
+STRENGTH = re.compile(r'name="strength" value="([^"]+)"')
+CHECK_SHOWN = "<p>Check "  # how an attention check's text begins on the page
+PIECE_B = 'aria-labelledby="piece-b"'  # where the pair page's piece B begins
 
 
-def study_setup(attention_checks: int) -> None:
-    """The study the raters rate: 900 samples in three groups, attention checks whose
-    expected range is the whole scale (the bench's raters score at random and must not be
-    screened out), 20 items per rater. Through the studies' public services."""
+def score(page: str) -> dict[str, str]:
+    """A rater's scores for a rating page: at random (every score passes the checks)."""
+    return {"quality": str(random.randint(1, 10))}
+
+
+def choose(page: str) -> dict[str, str]:
+    """A rater's answer to a pair page, from the options the page offers: a choice at
+    random, with a strength at random when the page asks for one. On an attention pair,
+    the piece that is not the check, as an attentive rater does (at random, a quarter of
+    the raters would be screened out by their second check)."""
+    check = page.find(CHECK_SHOWN)
+    if check >= 0:
+        choice = "b" if check < page.find(PIECE_B) else "a"
+    else:
+        choice = random.choice(CHOICE.findall(page))
+    strengths = STRENGTH.findall(page)
+    if strengths and choice != "tie":
+        return {"choice": choice, "strength": random.choice(strengths)}
+    return {"choice": choice}
+
+
+def pair_kind(first: str, second: str) -> str:
+    """The kind of a pair of two groups' samples, whichever is A: 'human+ai'."""
+    return "+".join(sorted((first, second), key=GROUPS.index))
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What the bench does differently for a rating study and a pairwise one: the study's
+    protocol and attention check, how a rater answers a page, the kinds of next item, and
+    the words of the output. Everything else is one path."""
+
+    name: str  # Study.protocol
+    label: str  # what a POST sends, in the output
+    items: str  # what a rater is given, in the output
+    check_text: str  # an attention check's text, after its number
+    answer: Callable[[str], dict[str, str]]  # the form's fields for a page, as read
+    kinds: tuple[str, ...]  # the kinds of next item, as printed
+
+
+PROTOCOLS = {
+    "rating": Protocol(
+        name="rating",
+        label="rating",
+        items=f"{ITEMS} items per rater (2 of them checks)",
+        check_text="whatever you think of this one: score it.",
+        answer=score,
+        kinds=(*GROUPS, "attention", "done"),
+    ),
+    "pairwise": Protocol(
+        name="pairwise",
+        label="choice",
+        items=f"pairwise, {ITEMS} pairs per rater (2 of them attention pairs)",
+        check_text="this piece is the check: choose the other one.",
+        answer=choose,
+        kinds=(*(pair_kind(*pair) for pair in combinations(GROUPS, 2)), "attention", "done"),
+    ),
+}
+
+
+def study_setup(attention_checks: int, protocol: Protocol) -> None:
+    """The study the raters rate (or whose pairs they compare): 900 samples in three
+    groups, attention checks whose expected range is the whole scale (the bench's raters
+    score at random and must not be screened out), 20 items per rater. Through the
+    studies' public services."""
     from django.db import connection
 
     from studies import services
@@ -101,19 +177,20 @@ def study_setup(attention_checks: int) -> None:
         slug=SLUG,
         title="Load",
         groups=[{"key": k, "label": k} for k in GROUPS],
-        samples_per_rater=20,
+        samples_per_rater=ITEMS,
         ratings_per_sample=200,
         attention_check_rate=0.1,
         # Every simulated rater comes from 127.0.0.1: the per-address limits are off.
         starts_per_address_hour=0,
         leases_per_address=0,
+        protocol=protocol.name,
     )
     lines = ["group,text,brief,attention,expected"] + [
         f"{g},Sample {i} of a load test: a short poem about the sea.,b{i % 50},false,"
         for i, g in enumerate(GROUPS * 300)
     ]
     lines += [
-        f"{GROUPS[i % 3]},Check {i}: whatever you think of this one: score it.,,true,1-10"
+        f"{GROUPS[i % 3]},Check {i}: {protocol.check_text},,true,1-10"
         for i in range(attention_checks)
     ]
     samples_import(study=study, file_name="load.csv", data="\n".join(lines).encode())
@@ -138,15 +215,18 @@ class Record:
 
 
 class Rater(Browser):
-    """A participant: consents, then posts a rating for each item it is shown."""
+    """A participant: consents, then posts a rating (a choice, in a pairwise study) for
+    each item it is shown, made up as it reads the page."""
 
     count = 0
 
-    def __init__(self, port: int, keep_alive: float) -> None:
+    def __init__(self, port: int, keep_alive: float, protocol: Protocol) -> None:
         super().__init__(port, keep_alive)
         Rater.count += 1
         self.number = Rater.count
+        self.protocol = protocol
         self.item = self.csrf = ""
+        self.answer: dict[str, str] = {}
         self.items_done = 0
         self.finished = False
 
@@ -155,6 +235,7 @@ class Rater(Browser):
         if item is None or csrf is None:
             raise RuntimeError("no item on the rating page")
         self.item, self.csrf = item.group(1), csrf.group(1)
+        self.answer = self.protocol.answer(page)
 
     async def join(self) -> "Rater":
         entry = f"/s/{SLUG}/?PROLIFIC_PID=bench{self.number}x{secrets.token_hex(3)}"
@@ -177,11 +258,7 @@ class Rater(Browser):
         return self
 
     async def act(self, record: Record) -> None:
-        form = {
-            "item": self.item,
-            "quality": str(random.randint(1, 10)),
-            "csrfmiddlewaretoken": self.csrf,
-        }
+        form = {"item": self.item, **self.answer, "csrfmiddlewaretoken": self.csrf}
         record.sent = time.monotonic()
         status, location, page = await self.fetch("POST", f"/s/{SLUG}/rate/", form)
         record.ended, record.status = time.monotonic(), status
@@ -193,7 +270,7 @@ class Rater(Browser):
                 raise RuntimeError(f"done page: {status}")
             return
         if status != 200:
-            raise RuntimeError(f"rating POST: {status}")
+            raise RuntimeError(f"{self.protocol.label} POST: {status}")
         self._read(page)
         record.next_item = self.item
 
@@ -201,9 +278,13 @@ class Rater(Browser):
 class Reference(Browser):
     """A browser for the reference lines: GET /healthz/live/, or POST the floor's form."""
 
-    def __init__(self, port: int, keep_alive: float, floor: tuple | None) -> None:
+    def __init__(
+        self, port: int, keep_alive: float, floor: tuple | None, protocol: Protocol
+    ) -> None:
         super().__init__(port, keep_alive)
-        self.floor = floor  # (cookies, item, csrf) of one floor page, or None: trivial view
+        # (cookies, item, csrf, page) of one floor page, or None: the trivial view.
+        self.floor = floor
+        self.protocol = protocol
         self.finished = False
         if floor:
             self.cookies = dict(floor[0])
@@ -213,11 +294,8 @@ class Reference(Browser):
         if self.floor is None:
             status, _, _ = await self.fetch("GET", "/healthz/live/")
         else:
-            form = {
-                "item": self.floor[1],
-                "quality": str(random.randint(1, 10)),
-                "csrfmiddlewaretoken": self.floor[2],
-            }
+            _, item, csrf, page = self.floor
+            form = {"item": item, **self.protocol.answer(page), "csrfmiddlewaretoken": csrf}
             status, _, _ = await self.fetch("POST", "/bench-floor/", form)
         record.ended, record.status = time.monotonic(), status
         if status != 200:
@@ -400,37 +478,49 @@ LEGEND = (
 
 
 def kinds(records: list[Record]) -> dict[str, str]:
-    """The kind of next item each token names: its sample's group, 'attention' or 'done'."""
+    """The kind of next item each token names: its sample's group (a pair's: its two
+    groups, `pair_kind`), 'attention' (a check, or a pair with one) or 'done'."""
     from ratings.models import Assignment
 
     tokens = {r.next_item for r in records if r.next_item and r.next_item != "done"}
     found = dict.fromkeys(tokens, "?")
     rows = Assignment.objects.filter(token__in=tokens).values_list(
-        "token", "sample__is_attention_check", "sample__group__key"
+        "token",
+        "sample__is_attention_check",
+        "sample__group__key",
+        "sample_b__is_attention_check",
+        "sample_b__group__key",
     )
-    for token, is_check, group in rows:
-        found[token] = "attention" if is_check else group
+    for token, is_check, group, b_is_check, b_group in rows:
+        if is_check or b_is_check:
+            found[token] = "attention"
+        else:
+            found[token] = group if b_group is None else pair_kind(group, b_group)
     found["done"] = "done"
     return found
 
 
-def by_kind(records: list[Record], kind_of: dict[str, str]) -> str:
+def kind_width(kind: str) -> int:
+    return max(13, len(kind))  # a cell: "median (   n)"
+
+
+def by_kind(records: list[Record], kind_of: dict[str, str], columns: tuple[str, ...]) -> str:
     groups: dict[str, list[float]] = {}
     for r in records:
         if r.next_item and not r.error:
             groups.setdefault(kind_of[r.next_item], []).append((r.ended - r.sent) * 1000)
     cells = []
-    for kind in (*GROUPS, "attention", "done"):
+    for kind in columns:
         values = groups.get(kind, [])
         median = f"{statistics.median(values):6.1f}" if values else "     -"
-        cells.append(f"{median} ({len(values):4d})")
+        cells.append(f"{median} ({len(values):4d})".rjust(kind_width(kind)))
     return "  ".join(cells)
 
 
-def queries_per_rating() -> list[tuple[str, int, int, int]]:
+def queries_per_rating(protocol: Protocol) -> list[tuple[str, int, int, int]]:
     """One participant through the whole study with Django's test client: for each rating
-    POST, the kind of next item, the queries Django saw, and the statements and commits
-    the driver (psycopg) sent, whichever way they went."""
+    (or choice) POST, the kind of next item, the queries Django saw, and the statements
+    and commits the driver (psycopg) sent, whichever way they went."""
     import psycopg
     from django.db import connection
     from django.test import Client
@@ -465,8 +555,9 @@ def queries_per_rating() -> list[tuple[str, int, int, int]]:
             if match is None:
                 break
             counts.update(statements=0, commits=0)
+            form = {"item": match.group(1), **protocol.answer(page)}
             with CaptureQueriesContext(connection) as captured:
-                response = client.post(f"/s/{SLUG}/rate/", {"item": match.group(1), "quality": "5"})
+                response = client.post(f"/s/{SLUG}/rate/", form)
             page = response.content.decode()
             token = ITEM.search(page)
             nxt = "done" if response.status_code == 303 else token.group(1) if token else "?"
@@ -474,6 +565,8 @@ def queries_per_rating() -> list[tuple[str, int, int, int]]:
     finally:
         for cls, name, method in originals:
             setattr(cls, name, method)
+    if len(rows) != ITEMS or rows[-1][0] != "done":
+        raise RuntimeError(f"one participant posted {len(rows)} items, not {ITEMS}: screened out?")
     kind_of = kinds([Record("q", 0, next_item=n) for n, *_ in rows])
     return [(kind_of.get(n, "?"), *rest) for n, *rest in rows]
 
@@ -504,14 +597,16 @@ def free_port() -> int:
 
 async def bench(args, port: int, master: int) -> list[Record]:
     keep_alive = args.keep_alive if args.worker_class != "sync" else 0.0
+    protocol = PROTOCOLS[args.protocol]
+    label = protocol.label
     usage = Usage(master, args.database)
-    raters = Pool(lambda: Rater(port, keep_alive).join())
+    raters = Pool(lambda: Rater(port, keep_alive, protocol).join())
     first = Browser(port, keep_alive)
     _, _, page = await first.fetch("GET", "/bench-floor/")
-    floor = (first.cookies, ITEM.search(page).group(1), CSRF.search(page).group(1))
+    floor = (first.cookies, ITEM.search(page).group(1), CSRF.search(page).group(1), page)
 
     async def reference_pool(size: int, floor_page) -> Pool:
-        pool = Pool(lambda: _ready(Reference(port, keep_alive, floor_page)))
+        pool = Pool(lambda: _ready(Reference(port, keep_alive, floor_page, protocol)))
         await pool.fill(size, at_once=size)
         return pool
 
@@ -525,19 +620,19 @@ async def bench(args, port: int, master: int) -> list[Record]:
     saturated_at = None
     for rate in args.rates:
         size = max(1, round(rate * args.think))
-        for label, floor_page in (("trivial", None), ("floor", floor)):
+        for reference, floor_page in (("trivial", None), ("floor", floor)):
             if args.reference_seconds <= 0:
                 continue
             pool = await reference_pool(size, floor_page)
             await settle(port, keep_alive)
             usage.start()
-            run = await open_loop(label, rate, args.reference_seconds, pool)
+            run = await open_loop(reference, rate, args.reference_seconds, pool)
             result = summary(run, rate, args.reference_seconds, usage.stop())
-            print(line(label, result), flush=True)
-            results.append((label, result))
+            print(line(reference, result), flush=True)
+            results.append((reference, result))
         if saturated_at is not None:
             print(
-                f"rating  {rate:5.0f}/s  skipped: saturated at {saturated_at:g}/s "
+                f"{label:<8}{rate:5.0f}/s  skipped: saturated at {saturated_at:g}/s "
                 "(--all-rates runs it anyway)",
                 flush=True,
             )
@@ -548,7 +643,7 @@ async def bench(args, port: int, master: int) -> list[Record]:
         usage.start()
         run = await open_loop(f"{rate:g}/s", rate, args.seconds, raters)
         result = summary(run, rate, args.seconds, usage.stop())
-        print(line("rating", result, raters.size), flush=True)
+        print(line(label, result, raters.size), flush=True)
         if result["first_errors"]:
             print("         errors:", "; ".join(result["first_errors"]), flush=True)
         if len(raters.failures) > failed:
@@ -557,7 +652,7 @@ async def bench(args, port: int, master: int) -> list[Record]:
                 f"{raters.failures[failed]}",
                 flush=True,
             )
-        results.append(("rating", result))
+        results.append((label, result))
         all_records += run[0]
         # Far past saturation a rate says nothing more, and takes long: stop there.
         overloaded = result["p50"] > SATURATED_MS or result["errors"] > 0.01 * result["n"]
@@ -596,10 +691,10 @@ async def bench(args, port: int, master: int) -> list[Record]:
             best = result["rate"]
         return best
 
-    verdict = "met" if held("rating") >= TARGET_RATE else "NOT met"
+    verdict = "met" if held(label) >= TARGET_RATE else "NOT met"
     print(
         f"\nhighest rate held with p99 < {HELD_P99_MS:g} ms from schedule and no errors: "
-        f"rating {held('rating'):g}/s (target >= {TARGET_RATE:g}/s: {verdict}); "
+        f"{label} {held(label):g}/s (target >= {TARGET_RATE:g}/s: {verdict}); "
         f"floor {held('floor'):g}/s; trivial {held('trivial'):g}/s",
         flush=True,
     )
@@ -631,7 +726,13 @@ def main() -> int:
     parser.add_argument(
         "--rates",
         default="25,50,100,150,200",
-        help="offered rating POSTs per second, comma-separated",
+        help="offered rating (or choice) POSTs per second, comma-separated",
+    )
+    parser.add_argument(
+        "--protocol",
+        default="rating",
+        choices=list(PROTOCOLS),
+        help="pairwise: the same study with pairs, the raters posting choices",
     )
     parser.add_argument("--seconds", type=float, default=30, help="per rate")
     parser.add_argument(
@@ -704,7 +805,8 @@ def main() -> int:
 
     django.setup()
     call_command("migrate", verbosity=0)
-    study_setup(args.attention_checks)
+    protocol = PROTOCOLS[args.protocol]
+    study_setup(args.attention_checks, protocol)
 
     quiet = "ignore:No directory at:UserWarning"  # WhiteNoise: no collected static files
     server_env = {
@@ -752,7 +854,7 @@ def main() -> int:
         print(
             f"gunicorn {args.worker_class} {shape} + PostgreSQL on {os.cpu_count()} cores; "
             f"a study of 900 samples in 3 groups + {args.attention_checks} attention checks, "
-            f"20 items per rater (2 of them checks); think time exponential, mean "
+            f"{protocol.items}; think time exponential, mean "
             f"{args.think:g} s; {args.seconds:g} s per rate, references "
             f"{args.reference_seconds:g} s; load average {os.getloadavg()[0]:.2f}",
             flush=True,
@@ -764,25 +866,29 @@ def main() -> int:
         server.wait(timeout=30)
     from django.db import connection
 
-    kind_of = kinds(records)
-    print("\nrating POST median ms from send (n) by kind of next item:")
-    print(f"{'':14}" + "  ".join(f"{k:>13}" for k in (*GROUPS, "attention", "done")))
+    kind_of, columns = kinds(records), protocol.kinds
+    print(f"\n{protocol.label} POST median ms from send (n) by kind of next item:")
+    print(f"{'':14}" + "  ".join(f"{k:>{kind_width(k)}}" for k in columns))
     for phase in dict.fromkeys(r.phase for r in records):
-        print(f"{phase:<14}" + by_kind([r for r in records if r.phase == phase], kind_of))
-    rows = queries_per_rating()
-    connection.close()
-    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+        mine = [r for r in records if r.phase == phase]
+        print(f"{phase:<14}" + by_kind(mine, kind_of, columns))
+    try:
+        rows = queries_per_rating(protocol)
+    finally:
+        connection.close()
+        subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
     by: dict[str, list[tuple[int, int, int]]] = {}
     for kind, *numbers in rows:
         by.setdefault(kind, []).append(tuple(numbers))
     print(
-        "\nqueries per rating POST (one participant, Django's test client): what Django "
-        "records (CaptureQueriesContext, with its BEGIN and COMMIT entries) / statements "
-        "psycopg executed / commits"
+        f"\nqueries per {protocol.label} POST (one participant, Django's test client): what "
+        "Django records (CaptureQueriesContext, with its BEGIN and COMMIT entries) / "
+        "statements psycopg executed / commits"
     )
-    for kind in (*GROUPS, "attention", "done"):
+    width = max(len(kind) for kind in columns) + 1
+    for kind in columns:
         seen = sorted(set(by.get(kind, [])))
-        print(f"  next {kind:<14}" + ", ".join("/".join(map(str, s)) for s in seen))
+        print(f"  next {kind:<{width}}" + ", ".join("/".join(map(str, s)) for s in seen))
     print(f"\nwhole run {time.monotonic() - began:.0f} s")
     return 0
 
