@@ -1,5 +1,6 @@
 """Settings come from the environment; a bad one stops the start with one line naming it."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -88,6 +89,42 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
         "redis://cache:6379/2",
         "False",
     ]
+
+
+CELERY_AND_CONNECTIONS = (
+    "(lambda conf, db: (conf.task_acks_late, conf.task_reject_on_worker_lost, "
+    "conf.worker_prefetch_multiplier, conf.broker_transport_options['visibility_timeout'], "
+    "conf.broker_connection_max_retries, settings.BLINDRATE_ANALYSIS_TIME_LIMIT, "
+    "db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS']))"
+    "(__import__('config.celery').celery.app.conf, settings.DATABASES['default'])"
+)
+
+
+@pytest.mark.parametrize(("soft", "hard"), [(None, None), ("3000", "3600")])
+def test_the_celery_app_and_the_connections_are_set_for_failures(soft, hard):
+    """What the Celery app really uses on Redis (README, "When a part fails"): a message is
+    acknowledged when its job ends and given back when its worker dies, one job reserved
+    per worker process, a visibility timeout above the analysis's hard time limit (or a job
+    still running would be delivered twice), a worker that reconnects for as long as the
+    broker is away; and database connections checked before reuse, so that processes
+    recover from a PostgreSQL restart by themselves."""
+    limits = {"ANALYSIS_SOFT_TIME_LIMIT": soft, "ANALYSIS_TIME_LIMIT": hard} if hard else {}
+    result = start(
+        {
+            "SECRET_KEY": "k" * 50,
+            "DATABASE_URL": "postgres://u:p@db.internal:5433/studies",
+            "REDIS_URL": "redis://cache:6379/2",
+            **limits,
+        },
+        expr=CELERY_AND_CONNECTIONS,
+    )
+    assert result.returncode == 0, result.stderr
+    acks_late, reject, prefetch, visibility, retries, limit, age, checks = ast.literal_eval(
+        result.stdout
+    )
+    assert (acks_late, reject, prefetch, retries) == (True, True, 1, None)
+    assert limit == int(hard or limit) and visibility > limit
+    assert age > 0 and checks is True
 
 
 def test_debug_off_by_default_means_secure_cookies_and_https_redirects():
