@@ -248,15 +248,15 @@ def png(colour) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def full_volume(monkeypatch):
-    """The third file written runs out of space halfway, as a full disk does: Django's
-    storage leaves that part on disk, and the two files before it are complete."""
+def fill_volume(monkeypatch, room: int) -> list[str]:
+    """A media volume with room for `room` files: the next one written runs out of space
+    halfway, as a full disk does (Django's storage leaves that part on disk), and so does
+    every one after it. The names written to, in order."""
     real_save, writes = FileSystemStorage._save, []
 
     def save(storage, name, content):
         writes.append(name)
-        if len(writes) < 3:
+        if len(writes) <= room:
             return real_save(storage, name, content)
         Path(storage.path(name)).parent.mkdir(parents=True, exist_ok=True)
         Path(storage.path(name)).write_bytes(content.read()[:10])
@@ -264,6 +264,12 @@ def full_volume(monkeypatch):
 
     monkeypatch.setattr(FileSystemStorage, "_save", save)
     return writes
+
+
+@pytest.fixture
+def full_volume(monkeypatch):
+    """Room for two files: the third runs out of space halfway."""
+    return fill_volume(monkeypatch, room=2)
 
 
 def files_in(folder: Path) -> list[Path]:
@@ -337,3 +343,46 @@ def test_the_admin_import_names_the_full_media_volume(
     assert "no space left on the media volume" in page.content.decode()
     assert not Sample.objects.exists()
     assert files_in(Path(media_root)) == []
+
+
+def test_an_admin_upload_on_a_full_media_volume_keeps_the_sample_as_it_was(
+    draft_study, researcher, media_root, monkeypatch
+):
+    """Adding an image sample, then replacing its image, once the volume is full: the page
+    names the cause, the sample keeps its image, no new sample and no new file."""
+    writes = fill_volume(monkeypatch, room=1)
+    browser = Client()
+    browser.force_login(researcher)
+    group = draft_study.groups.get(key="ai")
+
+    def form(upload_colour, external_id):
+        upload = io.BytesIO(png(upload_colour))
+        upload.name = "image.png"
+        return {
+            "study": draft_study.pk,
+            "group": group.pk,
+            "kind": "image",
+            "text": "",
+            "external_id": external_id,
+            "metadata": "{}",
+            "upload": upload,
+        }
+
+    assert browser.post("/admin/studies/sample/add/", form((1, 2, 3), "kept")).status_code == 302
+    sample = Sample.objects.get()
+    kept = files_in(Path(media_root))
+    assert [p.name for p in kept] == [Path(sample.media.name).name]
+    image = kept[0].read_bytes()
+    said = MEDIA_UNWRITABLE.format(cause="no space left on the media volume")
+
+    changed = browser.post(
+        f"/admin/studies/sample/{sample.pk}/change/", form((200, 0, 0), "kept"), follow=True
+    )
+    assert said in changed.content.decode()
+    added = browser.post("/admin/studies/sample/add/", form((0, 200, 0), "new"), follow=True)
+    assert said in added.content.decode()
+
+    assert len(writes) == 3, "both refused uploads reached the volume"
+    assert Sample.objects.get().media.name == sample.media.name
+    assert files_in(Path(media_root)) == kept
+    assert kept[0].read_bytes() == image
