@@ -6,14 +6,15 @@ The script starts its own stack on loopback: a PostgreSQL cluster of its own
 workers, as the image runs it), one Celery worker and Celery beat (the maintenance
 schedule, which reaps analyses of dead workers and lost messages), with media on a small
 tmpfs. Raters
-(browsers of their own: cookies, CSRF, consent) rate throughout at about --rate ratings/s;
-a rater who gets an error answer or none waits (Retry-After) and sends the same form
-again, as the 503 page's button does, and a rater at the end of the study is replaced by
-a new one. Then, one at a time:
+(browsers of their own: cookies, CSRF, consent, arriving by a Prolific link) rate
+throughout at about --rate ratings/s; a rater who gets an error answer or none waits
+(Retry-After) and sends the same form again, as the 503 page's button does, and a rater at
+the end of the study is replaced by a new one. A rater refused (a 4xx), or failing for
+GIVE_UP seconds, is stuck, which fails the drill. Then, one at a time:
 
   1. postgres restart            pg_ctlcluster ... restart (fast shutdown)
   2. postgres restart immediate  pg_ctlcluster ... restart -m immediate (a crash)
-  3. redis restart               an analysis queued while the worker is paused; Redis
+  3. redis restart               an analysis queued while the worker is stopped; Redis
                                  restarted without persistence, so its message is lost
   4. gunicorn worker SIGKILL     one web worker, in the middle of requests
   5. celery worker SIGKILL       the process running an analysis, in the middle of it
@@ -24,7 +25,9 @@ every rating POST answered with success is stored exactly once; no rating is sto
 inside the time of a POST that got an error answer (a rating's `created_at` lies within
 the POST that stored it); no answer was a 500, a traceback or Django's debug page; the
 analyses end `succeeded` (or `failed` with a message) and none stays queued or running;
-the import stored all or nothing and left no file behind. At the end, every rater who saw
+the lost message was in Redis before the restart and not after, was sent again and its
+analysis ran once; the killed worker's analysis was started exactly twice; the import
+stored all or nothing and left no file behind. At the end, every rater who saw
 an error finishes the study and gets the completion code. One line per fault: requests
 that failed, seconds until ratings flowed again, ratings lost and duplicated (both must
 be 0). The exit status is 0 only when every check held.
@@ -32,7 +35,7 @@ be 0). The exit status is 0 only when every check held.
     .venv/bin/python bench/faults.py [--rate 30] [--settle 8] [--only postgres,redis,...]
 
 Needs root (a cluster, a tmpfs mount) and PostgreSQL's and Redis's server programs, as on
-this project's machines; about 4 minutes. A machine that refuses the tmpfs mount skips
+this project's machines; about 2 minutes. A machine that refuses the tmpfs mount skips
 fault 6 and says why.
 """
 
@@ -59,13 +62,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SLUG = "drill"
 GROUPS = ("human", "ai", "collaboration")
-CLUSTER = "blindrate_faults"
+# A name of this run: two drills at once (a CI job and a bench run) never touch each other.
+CLUSTER = f"blindrate_faults_{os.getpid()}"
 COMPLETION_CODE = "DRILL-DONE"
 ITEM = re.compile(r'name="item" value="([^"]+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CONSENT_FORM = re.compile(r'name="form" value="([^"]+)"')
 CODE = re.compile(r'id="code">([^<]+)<')
 TIMEOUT = 10.0
+NOTICE = re.compile(r'role="alert">([^<]+)<')
+GIVE_UP = 120.0  # seconds a rater keeps sending while the answers are failures
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|id=\"traceback\"|Django Version")
 FAULTS = ("postgres", "postgres-immediate", "redis", "gunicorn", "celery", "media")
 
@@ -112,7 +118,12 @@ class Log:
     server_errors: list[str] = field(default_factory=list)  # a 500 or a traceback
     saw_error: set[int] = field(default_factory=set)  # raters who got an error or no answer
     finished: dict[int, str] = field(default_factory=dict)  # rater -> completion code
+    stuck: list[str] = field(default_factory=list)  # raters who could not go on, and why
     seated: int = 0  # seats whose first rater has joined
+
+
+class Stuck(Exception):
+    """A rater who cannot go on: a refusal, or failures for longer than GIVE_UP."""
 
 
 class Rater(Browser):
@@ -139,11 +150,18 @@ class Rater(Browser):
         return status, location, page
 
     async def until(self, method: str, path: str, form=None, ok=(200, 303)):
-        """Send until the answer is one of `ok`, waiting as the 503 page asks."""
+        """Send until the answer is one of `ok`, waiting as the 503 page asks, while the
+        answers are failures (none, or 5xx) and for at most GIVE_UP seconds. Any other
+        answer is a refusal that sending again cannot change: the rater is stuck."""
+        deadline = time.monotonic() + GIVE_UP
         while True:
             status, location, page = await self.request(method, path, form)
             if status in ok:
                 return status, location, page
+            if not (status == 0 or status >= 500) or time.monotonic() > deadline:
+                notice = NOTICE.search(page)
+                said = notice.group(1) if notice else page[:120]
+                raise Stuck(f"rater {self.number}: {method} {path} answered {status}: {said}")
             await asyncio.sleep(1.0 if status in (0, 503) else 2.0)
 
     def read(self, page: str) -> None:
@@ -153,9 +171,16 @@ class Rater(Browser):
         self.item, self.csrf = item.group(1), csrf.group(1)
 
     async def join(self) -> None:
-        entry = f"/s/{SLUG}/?PROLIFIC_PID=drill{self.number}x{secrets.token_hex(3)}"
+        """Open the study's link as Prolific gives it (the participant's id, the study's,
+        and the attempt's) and consent. A consent whose answer was lost (the participant
+        stored, the cookie never received) is refused when sent again ("sent already");
+        the rater opens the link again, as that page says, and is recognised by it."""
+        ids = f"drill{self.number}x{secrets.token_hex(3)}"
+        entry = f"/s/{SLUG}/?PROLIFIC_PID={ids}&STUDY_ID=drill&SESSION_ID=s{ids}"
         while True:
-            _, _, page = await self.until("GET", entry, ok=(200,))
+            status, location, page = await self.until("GET", entry, ok=(200, 303))
+            if status == 303:  # the link recognised the participant: back to work
+                break
             csrf, form = CSRF.search(page), CONSENT_FORM.search(page)
             if csrf is None or form is None:
                 raise RuntimeError(f"rater {self.number}: no consent form")
@@ -187,6 +212,7 @@ class Rater(Browser):
             "quality": str(random.randint(1, 10)),
             "csrfmiddlewaretoken": self.csrf,
         }
+        deadline = time.monotonic() + GIVE_UP
         while True:
             post = Post(self.number, self.item, time.time())
             self.log.posts.append(post)
@@ -194,8 +220,10 @@ class Rater(Browser):
             post.ended = time.time()
             if post.succeeded:
                 break
-            if post.status in (400, 409):  # refused: the drill itself is wrong
-                raise RuntimeError(f"rater {self.number}: rating POST answered {post.status}")
+            if 400 <= post.status < 500 or time.monotonic() > deadline:
+                notice = NOTICE.search(page)
+                said = notice.group(1) if notice else page[:120]
+                raise Stuck(f"rater {self.number}: rating POST answered {post.status}: {said}")
             await asyncio.sleep(1.0)
         if post.status == 303:
             if location.rstrip("/").endswith("/done"):
@@ -214,17 +242,20 @@ async def rater_loop(
     first = True
     while not stop.is_set():
         rater = Rater(port, next(numbers), log)
-        await rater.join()
-        log.seated += first
-        first = False
-        while not rater.done:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), random.expovariate(1 / think))
-            if stop.is_set():
-                if rater.number in log.saw_error:
-                    carry_on.append(rater)
-                return
-            await rater.rate()
+        try:
+            await rater.join()
+            log.seated += first
+            first = False
+            while not rater.done:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), random.expovariate(1 / think))
+                if stop.is_set():
+                    if rater.number in log.saw_error:
+                        carry_on.append(rater)
+                    return
+                await rater.rate()
+        except Stuck as stuck:  # counted against the drill; the seat takes a new rater
+            log.stuck.append(str(stuck))
 
 
 # --- The stack. ---
@@ -242,7 +273,6 @@ class Stack:
 
     # PostgreSQL: a cluster of the drill's own, so the machine's own is never restarted.
     def postgres_create(self) -> None:
-        run("pg_dropcluster", "--stop", self.version, CLUSTER, check=False)
         run(
             "pg_createcluster", self.version, CLUSTER, "-p", str(self.pg_port), "--", "--auth=trust"
         )
@@ -300,6 +330,11 @@ class Stack:
     def redis_stop(self) -> None:
         self.redis.terminate()
         self.redis.wait(timeout=10)
+
+    def analyses_in_redis(self) -> int:
+        """Analysis messages waiting in the worker's queue (Celery's default, `celery`)."""
+        queued = run("redis-cli", "-p", str(self.redis_port), "lrange", "celery", "0", "-1")
+        return queued.stdout.count('"task": "analysis.run"')
 
     def media_mount(self, megabytes: int) -> str | None:
         self.media.mkdir(parents=True, exist_ok=True)
@@ -400,6 +435,11 @@ class Stack:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    def worker_stop(self) -> None:
+        """A warm shutdown of the idle worker (and its pool)."""
+        os.killpg(self.worker.pid, signal.SIGTERM)
+        self.worker.wait(timeout=60)
 
     @staticmethod
     def children(pid: int) -> list[int]:
@@ -519,6 +559,14 @@ def check_ratings(posts: list[Post]) -> tuple[int, int, int, list[str]]:
     return lost, duplicated, for_error, notes
 
 
+def analysis_counts(run_id: int) -> tuple[int, int]:
+    """(times its task was sent, times a worker started it) of an analysis run."""
+    from analysis.models import AnalysisRun
+
+    db_close()
+    return AnalysisRun.objects.values_list("sends", "attempts").get(pk=run_id)
+
+
 def analyses_unfinished() -> list[str]:
     from analysis.models import AnalysisRun
 
@@ -628,17 +676,27 @@ class Drill:
         return ""
 
     async def redis_restart(self) -> str:
-        worker = self.stack.worker
-        os.killpg(worker.pid, signal.SIGSTOP)  # the queued message stays in Redis
+        """An analysis queued while no worker reads the queue, then Redis restarted without
+        persistence: its message is gone. (A worker that is only paused would already hold
+        the message: Redis hands it to a worker blocked on the queue at once.) The worker
+        comes back; the schedule must send the message again."""
+        await asyncio.to_thread(self.stack.worker_stop)
         try:
             self.redis_run = await self.analysis_start()
             await asyncio.sleep(0.5)
+            self.redis_waiting = [await asyncio.to_thread(self.stack.analyses_in_redis)]
             await asyncio.to_thread(self.stack.redis_stop)
             await asyncio.to_thread(self.stack.redis_start)
+            self.redis_waiting.append(await asyncio.to_thread(self.stack.analyses_in_redis))
         finally:
-            os.killpg(worker.pid, signal.SIGCONT)
+            await asyncio.to_thread(self.stack.worker_start)
         state = await self.analysis_wait(self.redis_run)
-        return f"analysis #{self.redis_run} whose message was lost: {state}"
+        sends, attempts = await asyncio.to_thread(analysis_counts, self.redis_run)
+        before, after = self.redis_waiting
+        return (
+            f"analysis #{self.redis_run}: {before} message in Redis, {after} after its "
+            f"restart; {state}, sent {sends} times, run {attempts} time(s)"
+        )
 
     async def gunicorn_kill(self, times: int = 5) -> str:
         """SIGKILL one web worker (the one with the most CPU time, the likeliest to be in
@@ -654,7 +712,7 @@ class Drill:
         return f"one of 3 web workers, {times} times; {replaced} replaced"
 
     async def celery_kill(self) -> str:
-        run_id = await self.analysis_start()
+        run_id = self.killed_run = await self.analysis_start()
         deadline = time.monotonic() + 60
         while await self.analysis_status(run_id) != "running":
             if time.monotonic() > deadline:
@@ -664,7 +722,8 @@ class Drill:
         for child in children:
             os.kill(child, signal.SIGKILL)
         state = await self.analysis_wait(run_id)
-        return f"analysis #{run_id} killed while running: {state}"
+        _, attempts = await asyncio.to_thread(analysis_counts, run_id)
+        return f"analysis #{run_id} killed while running: {state}, started {attempts} times"
 
     async def media_full(self) -> str:
         folder = self.stack.work / "import"
@@ -712,6 +771,20 @@ class Drill:
     async def analyses_check(self) -> list[str]:
         left = await asyncio.to_thread(analyses_unfinished)
         return [f"analysis not finished: {r}" for r in left]
+
+    async def redis_check(self) -> list[str]:
+        """The message was in Redis and lost with its restart; it was sent once more and
+        the analysis ran once."""
+        sends, attempts = await asyncio.to_thread(analysis_counts, self.redis_run)
+        counts = (*self.redis_waiting, sends, attempts)
+        wrong = [] if counts == (1, 0, 2, 1) else [f"lost message: in Redis, sent, run {counts}"]
+        return await self.analyses_check() + wrong
+
+    async def celery_check(self) -> list[str]:
+        """The killed worker's analysis ran again exactly once (the attempt counter)."""
+        _, attempts = await asyncio.to_thread(analysis_counts, self.killed_run)
+        wrong = [] if attempts == 2 else [f"killed analysis started {attempts} times, not 2"]
+        return await self.analyses_check() + wrong
 
 
 def cpu_ticks(pid: int) -> int:
@@ -763,9 +836,9 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
             lambda: the.postgres_restart("-m", "immediate"),
             None,
         ),
-        "redis": ("redis restart", the.redis_restart, the.analyses_check),
+        "redis": ("redis restart", the.redis_restart, the.redis_check),
         "gunicorn": ("gunicorn worker SIGKILL", the.gunicorn_kill, None),
-        "celery": ("celery worker SIGKILL", the.celery_kill, the.analyses_check),
+        "celery": ("celery worker SIGKILL", the.celery_kill, the.celery_check),
         "media": ("media volume full", the.media_full, the.media_check),
     }
     for key in args.only:
@@ -781,8 +854,11 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
         rater.connection.close()
 
     async def to_the_end(rater: Rater) -> None:
-        while not rater.done:
-            await rater.rate()
+        try:
+            while not rater.done:
+                await rater.rate()
+        except Stuck as stuck:
+            log.stuck.append(str(stuck))
 
     await asyncio.wait_for(asyncio.gather(*(to_the_end(r) for r in carry_on)), 300)
     saw = log.saw_error
@@ -799,7 +875,12 @@ async def drill(stack: Stack, args, token: str, skip_media: str | None) -> bool:
     )
     for note in notes[:10]:
         print(f"    {note}")
-    return the.ok and not (unfinished or wrong_code or lost or duplicated or for_error)
+    if log.stuck:
+        print(f"raters who could not go on: {len(log.stuck)}", flush=True)
+        for reason in log.stuck[:10]:
+            print(f"    {reason}")
+    failed = unfinished or wrong_code or lost or duplicated or for_error or log.stuck
+    return the.ok and not failed
 
 
 def main() -> int:
