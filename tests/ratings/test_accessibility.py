@@ -245,18 +245,70 @@ def test_a_request_refused_before_any_page_passes_axe_core(browser, live_server,
     audit_rater_page(page, "404 of no study", "en-us")
 
 
-def test_the_results_page_passes_axe_core(browser, live_server, researcher, client, monkeypatch):
+def _analysed(study, monkeypatch):
     from analysis import services as analysis_services
-    from tests.factories import closed_study
 
-    study = closed_study(researcher, per_group=4, raters=12)
     # No worker here: the run's task is called below instead of being sent to one.
     monkeypatch.setattr(analysis_services, "_send", lambda run: None)
-    run = analysis_services.analysis_start(study=study, user=researcher)
+    run = analysis_services.analysis_start(study=study)
     analysis_run_task(run.pk)
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+    return study
 
+
+def rating_study_with_every_section(researcher, monkeypatch):
+    """Claims, the frozen plan, groups, plots, model, tests, agreement, rater quality,
+    z-scores, the source guesses and the diversity of texts written for shared briefs."""
+    from analysis.plan_services import analysis_plan_compute
+    from analysis.planning import Variance
+    from tests.analysis.test_diversity_runs import TEXTS
+    from tests.factories import closed_study
+
+    def plan(draft):
+        analysis_plan_compute(study=draft, variance=Variance(0.64, 0.49, 1.21))
+
+    study = closed_study(
+        researcher,
+        slug="every-section",
+        texts=TEXTS,
+        raters=12,
+        ask_source_guess=True,
+        before_open=plan,
+    )
+    return _analysed(study, monkeypatch)
+
+
+def pairwise_study_analysed(researcher, monkeypatch):
+    from ratings.simulation import study_simulate_raters
+    from tests.analysis.test_pairwise_preference import PAIR_TRUTH
+
+    study = open_study(
+        researcher,
+        slug="pairs-analysed",
+        per_group=4,
+        samples_per_rater=6,
+        ratings_per_sample=8,
+        protocol="pairwise",
+        allow_ties=True,
+    )
+    study_simulate_raters(study=study, raters=12, seed=3, model=PAIR_TRUTH)
+    return _analysed(services.study_close(study=study), monkeypatch)
+
+
+RESULTS_SECTIONS = {
+    "ratings": ["claims", "planned", "groups", "plots", "model", "tests", "reliability",
+                "rater-quality", "with-exclusions", "zscores", "detection", "diversity"],
+    "pairwise": ["pairwise-claims", "win-rates", "bradley-terry", "plots", "diversity"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("protocol", ["ratings", "pairwise"])
+def test_the_results_page_with_every_section_passes_axe_core_wide_and_at_320_px(
+    browser, live_server, researcher, client, monkeypatch, protocol
+):
+    made = rating_study_with_every_section if protocol == "ratings" else pairwise_study_analysed
+    study = made(researcher, monkeypatch)
     client.force_login(researcher)
     context = audit_context(browser, viewport={"width": 1280, "height": 900})
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -265,8 +317,21 @@ def test_the_results_page_passes_axe_core(browser, live_server, researcher, clie
     )
     page = context.new_page()
     response = page.goto(f"{live_server.url}/analysis/{study.slug}/")
-    assert response.status == 200 and page.locator("#claims").is_visible()
-    audit(page, "results")
+    assert response.status == 200
+    shown = page.evaluate("[...document.querySelectorAll('section[id]')].map(s => s.id)")
+    assert set(RESULTS_SECTIONS[protocol]) <= set(shown), shown
+    assert page.locator("#diversity table").count() >= 1  # its tables, not only reasons
+    audit(page, f"results ({protocol})")
+    # At 320 px a wide table scrolls in its own box, which the keyboard reaches; the page
+    # itself does not scroll sideways.
+    assert fits(page, NARROW), f"the results page ({protocol}) scrolls sideways at 320 px"
+    page.set_viewport_size(NARROW)
+    audit(page, f"results ({protocol}) at 320 px")
+    wide = page.locator(".scrolling").first
+    assert wide.evaluate("box => box.scrollWidth > box.clientWidth")
+    wide.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.scrolling').scrollLeft > 0")
 
 
 def _ax_nodes(page) -> list[dict]:
