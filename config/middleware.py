@@ -4,19 +4,38 @@ request starts in English and ends in it whatever language a view spoke.
 PostgreSQL's text columns refuse NUL characters; a lone surrogate cannot be encoded at
 all. A NUL in a URL, a query parameter, a form field or a cookie would otherwise reach a
 query and end as a 500 (`?PROLIFIC_PID=%00`, `item=%00`, `/media/%00/`). Here it gets a 400:
-JSON in the API's error shape under /api/, a plain page elsewhere. JSON and multipart
-bodies of the API are checked by its parsers (api.parsers), with the same rule.
+JSON in the API's error shape under /api/, elsewhere the page of the URLconf's handler400
+(ratings.views.bad_request: on a rater page, in the study's rater language). JSON and
+multipart bodies of the API are checked by its parsers (api.parsers), with the same rule.
 """
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.urls import get_resolver
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from config.errors import error_body
 from config.storable import text_problem
 
 FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
+# In English (the API's); a rater page shows it in the study's rater language.
+UNSTORABLE = gettext_noop(
+    "The request cannot be used: {names} holds characters that cannot be stored."
+)
+
+
+class UnstorableRequest(BadRequest):
+    """A request with text that cannot be stored: each part at fault, by name, with why."""
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+    def message(self) -> str:
+        """What is wrong, in the language active for the request."""
+        return gettext(UNSTORABLE).format(names=", ".join(sorted(self.problems)))
 
 
 def request_text_problems(request) -> dict[str, list[str]]:
@@ -53,12 +72,14 @@ class UnstorableTextMiddleware:
         problems = request_text_problems(request)
         if not problems:
             return self.get_response(request)
-        names = ", ".join(sorted(problems))
-        message = f"The request cannot be used: {names} holds characters that cannot be stored."
+        refused = UnstorableRequest(problems)
         if request.path.startswith("/api/"):
-            body = error_body(status_code=400, code="invalid", message=message, fields=problems)
+            body = error_body(
+                status_code=400, code="invalid", message=refused.message(), fields=problems
+            )
             return JsonResponse(body, status=400)
-        return render(request, "bad_request.html", {"message": message}, status=400)
+        # Called, not raised: raised, DEBUG would answer Django's technical page instead.
+        return get_resolver().resolve_error_handler(400)(request, exception=refused)
 
 
 class RequestLanguageMiddleware:

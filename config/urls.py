@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from config import health
 
+handler400 = "ratings.views.bad_request"
 handler500 = "config.unavailable.server_error"
 
 admin.site.site_header = "blindrate"

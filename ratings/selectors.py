@@ -75,17 +75,18 @@ def rater_item(
         "guess_error": errors.get("guess", ""),
     }
     return {
-        **_item_context(assignment, study),
+        **_item_context(assignment, study, errors),
         **_shown(sample, study, assignment.token),
         "choices_html": choices_html(choices),
         "digit_keys": study.scale_min == 1 and study.scale_max == 10 and study.scale_step == 1,
     }
 
 
-def _item_context(assignment: Assignment, study: Study) -> dict:
-    """What every item's page shows around its sample(s): the brief and the progress. A
-    pair's samples answer one brief; an attention pair's broken sample may have none, so
-    the brief is whichever sample has one, on either side."""
+def _item_context(assignment: Assignment, study: Study, errors: dict) -> dict:
+    """What every item's page shows around its sample(s): the brief and the progress (and
+    in its title, whether the answer was refused). A pair's samples answer one brief; an
+    attention pair's broken sample may have none, so the brief is whichever sample has
+    one, on either side."""
     sample = assignment.sample
     if sample.brief_id is None and assignment.sample_b_id:
         sample = assignment.sample_b
@@ -98,6 +99,7 @@ def _item_context(assignment: Assignment, study: Study) -> dict:
         "brief_html": render_markdown(brief.text) if brief else "",
         "position": min(assignment.position, total),
         "total": total,
+        "invalid": bool(errors),
     }
 
 
@@ -130,7 +132,7 @@ def rater_pair(
     errors, values = errors or {}, values or {}
     criterion = study.criteria[0]
     return {
-        **_item_context(assignment, study),
+        **_item_context(assignment, study, errors),
         "sides": [
             ("a", _shown(assignment.sample, study, assignment.token, "a")),
             ("b", _shown(assignment.sample_b, study, assignment.token, "b")),

@@ -7,13 +7,15 @@ and headers are the same for every group, and nothing is cached across participa
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
+from django.views import csrf
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.client import client_address
+from config.middleware import UnstorableRequest
 from config.unavailable import UNAVAILABLE_ERRORS
 from ratings import selectors, services
 from ratings.models import Participant
@@ -28,6 +30,11 @@ BUSY = gettext_noop(
     "Several items of this study are open on your connection at the moment. Please come "
     "back in a few minutes and reload this page."
 )
+NOT_READ = gettext_noop("The request could not be read.")
+NO_COOKIE = gettext_noop(
+    "Your browser did not send back the cookie this page needs, so the form was not "
+    "accepted. Please allow cookies for this site."
+)
 
 
 def _study(slug: str) -> Study:
@@ -36,6 +43,41 @@ def _study(slug: str) -> Study:
     study = selectors.study_for_raters(slug)
     translation.activate(study.rater_language)
     return study
+
+
+def _speak_for_path(request) -> bool:
+    """For a request refused before its view ran: whether it was for a rater page, whose
+    study's rater language (when there is such a study and the database answers) the rest
+    of the request speaks, as its view would have."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    if match.namespace != "ratings":
+        return False
+    try:
+        _study(match.kwargs["slug"])
+    except (Http404, *UNAVAILABLE_ERRORS):
+        pass  # English
+    return True
+
+
+def bad_request(request, exception=None):
+    """Django's handler400 (config.urls), and the page of a request with text that cannot
+    be stored (config.middleware): on a rater page, in the study's rater language."""
+    _speak_for_path(request)
+    unstorable = isinstance(exception, UnstorableRequest)
+    message = exception.message() if unstorable else gettext(NOT_READ)
+    return render(request, "bad_request.html", {"message": message}, status=400)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: a rater's form refused for want of its CSRF cookie (a browser
+    that keeps no cookies), said in the study's rater language. Elsewhere (the admin's
+    login) Django's own page."""
+    if not _speak_for_path(request):
+        return csrf.csrf_failure(request, reason)
+    return render(request, "bad_request.html", {"message": gettext(NO_COOKIE)}, status=403)
 
 
 def _participant(request, study: Study) -> Participant | None:

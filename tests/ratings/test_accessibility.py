@@ -76,15 +76,18 @@ def audit(page, name: str) -> None:
 
 
 def audit_rater_page(page, name: str, language: str) -> None:
+    """The page in `language`, clean by axe-core, and without sideways scrolling at 320 px."""
     assert page.get_attribute("html", "lang") == language, name
     audit(page, f"{name} ({language})")
+    assert fits(page, NARROW), f"the {name} page ({language}) scrolls sideways at 320 px"
 
 
 def fits(page, viewport: dict) -> bool:
     """Whether the page needs no sideways scrolling at this width."""
+    before = page.viewport_size
     page.set_viewport_size(viewport)
     fitted = page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(before)
     return fitted
 
 
@@ -187,6 +190,68 @@ def test_every_rater_page_passes_axe_core_in_each_shipped_language(
     audit_rater_page(latecomer, "closed", language)
 
 
+def consent(page, start: str) -> None:
+    page.check("#consent")
+    with page.expect_navigation():
+        page.get_by_role("button", name=start).click()
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_pages_that_end_a_study_early_or_turn_a_rater_away_pass_axe_core(
+    browser, live_server, researcher, language
+):
+    """Screened out, stopped, 429 (items held on the connection; too many starts from
+    it), 400 (a link with a NUL) and 403 (a browser that keeps no cookies): each in the
+    study's rater language."""
+    study = open_study(
+        researcher,
+        slug=f"turned-{language}",
+        per_group=2,
+        samples_per_rater=3,
+        rater_language=language,
+        starts_per_address_hour=2,
+        leases_per_address=1,
+    )
+    start = WORDS[language]["start"]
+    base = f"{live_server.url}/s/{study.slug}/"
+    page = audit_context(browser, viewport=PHONE).new_page()
+    page.goto(f"{base}?PROLIFIC_PID=early-1")
+    consent(page, start)
+    page.wait_for_url("**/rate/")  # holds the connection's one item
+
+    second = audit_context(browser, viewport=PHONE).new_page()
+    second.goto(base)
+    consent(second, start)
+    assert second.url.endswith("/rate/") and second.locator("[role=alert]").is_visible()
+    audit_rater_page(second, "429 (items open on the connection)", language)
+    third = audit_context(browser, viewport=PHONE).new_page()
+    third.goto(base)
+    consent(third, start)
+    assert third.locator("[role=alert]").is_visible()
+    audit_rater_page(third, "429 (too many starts)", language)
+
+    participant = Participant.objects.get(external_id="early-1")
+    for status in (Participant.Status.SCREENED_OUT, Participant.Status.STOPPED):
+        Participant.objects.filter(pk=participant.pk).update(status=status)
+        page.goto(f"{base}done/")
+        audit_rater_page(page, f"done ({status})", language)
+    assert page.locator("#code").count() == 0  # stopped: the study has no partial code
+
+    response = page.goto(f"{base}?PROLIFIC_PID=%00")
+    assert response.status == 400 and response.headers["content-language"] == language
+    audit_rater_page(page, "400 (a NUL in the link)", language)
+
+    cookieless = audit_context(browser, viewport=PHONE)
+    refused = cookieless.new_page()
+    refused.goto(base)
+    cookieless.clear_cookies()
+    refused.check("#consent")
+    with refused.expect_response(base) as answer:
+        refused.get_by_role("button", name=start).click()
+    assert answer.value.status == 403
+    audit_rater_page(refused, "403 (no cookies)", language)
+
+
 def _png(colour) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), colour).save(out, "PNG")
@@ -234,12 +299,12 @@ def test_image_and_audio_items_pass_axe_core(browser, live_server, researcher, k
     audit_rater_page(page, f"rate ({kind})", "en")
 
 
-def test_a_request_refused_before_any_page_passes_axe_core(browser, live_server, researcher):
-    study = open_study(researcher, slug="audit-bad", per_group=1, samples_per_rater=3)
+def test_the_pages_of_a_link_to_no_study_pass_axe_core(browser, live_server):
+    """No study, so no rater language: the platform's own (English)."""
     page = audit_context(browser, viewport=PHONE).new_page()
-    response = page.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=%00")
+    response = page.goto(f"{live_server.url}/s/no-such-study/?PROLIFIC_PID=%00")
     assert response.status == 400
-    audit_rater_page(page, "bad request", "en-us")
+    audit_rater_page(page, "bad request of no study", "en-us")
     response = page.goto(f"{live_server.url}/s/no-such-study/")
     assert response.status == 404
     audit_rater_page(page, "404 of no study", "en-us")
@@ -369,10 +434,21 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     )
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
+    # Start without consent: the error is the box's description, and the focus is on it.
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.title() == "Error: Rate these"
+    assert page.evaluate("document.activeElement.id") == "consent"
+    box = next(n for n in _ax_nodes(page) if _value(n, "role") == "checkbox")
+    assert _property(box, "invalid") == "true"
+    assert _value(box, "description") == (
+        "⚠ Please tick the box to say you agree, or close this page to leave."
+    )
     page.check("#consent")
     with page.expect_navigation():
         page.click("button[type=submit]")
     page.wait_for_url("**/rate/")
+    assert page.title() == "Item 1 of 3 \u2013 Rate these"
 
     nodes = [n for n in _ax_nodes(page) if not n.get("ignored")]
     groups = [_value(n, "name") for n in nodes if _value(n, "role") == "radiogroup"]
@@ -391,6 +467,7 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     nodes = [n for n in _ax_nodes(page) if not n.get("ignored")]
     alerts = [n for n in nodes if _value(n, "role") == "alert"]
     assert len(alerts) == 1
+    assert page.title() == "Error: Item 1 of 3 \u2013 Rate these"
     quality = next(
         n
         for n in nodes
@@ -400,6 +477,20 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     assert _value(quality, "description") == "⚠ Please choose a score."
     assert page.evaluate("document.activeElement.name") == "quality"
     assert page.locator("input[name=clarity][value='4']").is_checked()
+
+
+def focus_ring(page) -> str:
+    """The outline of the focused control as the keyboard user sees it (a scale's radio is
+    invisible: its number's box shows the ring), or why there is none."""
+    return page.evaluate(
+        """() => {
+        const focused = document.activeElement;
+        if (!focused.matches(':focus-visible')) { return 'not focus-visible'; }
+        const shown = focused.matches('.scale input') ? focused.nextElementSibling : focused;
+        const style = getComputedStyle(shown);
+        return `${style.outlineStyle} ${style.outlineWidth}`;
+    }"""
+    )
 
 
 def test_a_whole_study_is_rated_in_german_with_the_keyboard_alone_on_a_phone(
@@ -421,11 +512,14 @@ def test_a_whole_study_is_rated_in_german_with_the_keyboard_alone_on_a_phone(
     assert page.get_attribute("html", "lang") == "de"
     assert page.get_by_role("heading", name="Einwilligung").is_visible()
 
+    # Every control the keyboard reaches shows where the focus is.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "consent"
+    assert focus_ring(page) == "solid 3px"
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Beginnen"
+    assert focus_ring(page) == "solid 3px"
     page.keyboard.press("Enter")
     page.wait_for_url("**/rate/")
     hint = "Tastatur: Drücken Sie 1 bis 9 oder 0 für 10, dann die Eingabetaste."
@@ -439,9 +533,14 @@ def test_a_whole_study_is_rated_in_german_with_the_keyboard_alone_on_a_phone(
 
     for number, key in enumerate(["6", "0", "2", "8"], start=1):
         assert page.locator("#progress-label").inner_text() == f"Element {number} von 4"
+        # The title a screen reader says first names the item (and the error, if any).
+        refused = "Fehler: " if number == 1 else ""
+        assert page.title() == f"{refused}Element {number} von 4 \u2013 Rate these"
         # Each new item starts with the focus on its scale: no mouse, no extra Tab.
         assert page.evaluate("document.activeElement.name") == "quality"
+        assert focus_ring(page) == "solid 3px"
         page.keyboard.press(key)
+        assert focus_ring(page) == "solid 3px"
         with page.expect_navigation():
             page.keyboard.press("Enter")
 
@@ -484,3 +583,32 @@ def test_a_right_to_left_language_lays_the_rater_pages_out_right_to_left(
     article = page.locator("article.sample").bounding_box()
     assert legend["x"] + legend["width"] == pytest.approx(article["x"] + article["width"], abs=2)
     assert fits(page, NARROW)
+
+
+def test_a_rater_who_asks_for_reduced_motion_gets_no_animation_or_transition(
+    browser, live_server, researcher
+):
+    """The rater pages move nothing; should a later style animate or fade anything, a
+    rater whose system asks for reduced motion still gets a page that keeps still
+    (rater_base.html's media rule). Checked by giving every element of the rating page an
+    animation and a transition."""
+    study = open_study(researcher, slug="still", per_group=1, samples_per_rater=3)
+    page = audit_context(browser, viewport=PHONE).new_page()
+    page.goto(f"{live_server.url}/s/{study.slug}/")
+    page.check("#consent")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_url("**/rate/")
+    page.add_style_tag(
+        content="@keyframes pulse { from { opacity: .5 } to { opacity: 1 } }"
+        " * { animation: pulse 2s infinite; transition: background-color 1s; }"
+    )
+    moving = """() => [...document.querySelectorAll('body *')].filter(element => {
+        const style = getComputedStyle(element);
+        return style.animationName !== 'none'
+            || style.transitionDuration.split(',').some(d => parseFloat(d) > 0);
+    }).length"""
+    page.emulate_media(reduced_motion="no-preference")
+    assert page.evaluate(moving) > 0
+    page.emulate_media(reduced_motion="reduce")
+    assert page.evaluate(moving) == 0

@@ -15,6 +15,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from ratings.models import Participant
@@ -161,6 +162,38 @@ def test_every_rater_page_of_a_german_study_speaks_german(german, client, resear
     admin = client.get(reverse("admin:studies_study_change", args=[german.pk]))
     assert 'lang="en-us"' in admin.content.decode()
     assert admin["Content-Language"] == "en-us"
+
+
+def test_pages_refused_before_their_view_speak_the_studys_language(german):
+    """A link with a NUL (refused by config.middleware) and a form without its CSRF cookie
+    (a browser that keeps no cookies) never reach the rater view, yet they answer in the
+    study's rater language; a study that does not exist, in English."""
+    refused = Client().get(f"/s/{german.slug}/?PROLIFIC_PID=%00")
+    html = refused.content.decode()
+    assert refused.status_code == 400 and refused["Content-Language"] == "de"
+    assert '<html lang="de"' in html and "<title>Ungültige Anfrage</title>" in html
+    assert (
+        "Die Anfrage kann nicht verwendet werden: PROLIFIC_PID enthält Zeichen, die nicht "
+        "gespeichert werden können." in html
+    )
+    # Django's own refusals (here: more form fields than it reads) on the same page.
+    fields = {f"f{number}": "x" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+    too_many = Client(raise_request_exception=False).post(f"/s/{german.slug}/", fields)
+    assert too_many.status_code == 400
+    assert "Die Anfrage konnte nicht gelesen werden." in too_many.content.decode()
+    nowhere = Client().get("/s/no-such-study/?PROLIFIC_PID=%00")
+    assert nowhere.status_code == 400 and '<html lang="en-us"' in nowhere.content.decode()
+
+    cookieless = Client(enforce_csrf_checks=True)
+    forbidden = cookieless.post(f"/s/{german.slug}/", {"consent": "yes"})
+    html = forbidden.content.decode()
+    assert forbidden.status_code == 403 and forbidden["Content-Language"] == "de"
+    assert '<html lang="de"' in html and "Bitte erlauben Sie Cookies für diese Website." in html
+    assert Participant.objects.count() == 0
+    # The researcher's login keeps Django's own page, in English.
+    login = cookieless.post("/admin/login/", {"username": "ada", "password": "x"})
+    assert login.status_code == 403 and "CSRF verification failed" in login.content.decode()
+    assert login["Content-Language"] == "en-us"
 
 
 def test_an_english_study_shows_the_platforms_words_in_english(researcher):
