@@ -4,6 +4,7 @@ from django.urls import include, path
 from config import health
 
 handler400 = "ratings.views.bad_request"
+handler404 = "ratings.views.not_found"
 handler500 = "config.unavailable.server_error"
 
 admin.site.site_header = "blindrate"

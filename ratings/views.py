@@ -45,15 +45,25 @@ def _study(slug: str) -> Study:
     return study
 
 
+def _rater_page(path: str):
+    """The URL match of the rater page at `path`, or, for an unknown address under a
+    study's pages (/s/<slug>/nope/), of the nearest page above it; None elsewhere."""
+    parts = path.strip("/").split("/")
+    for end in range(len(parts), 0, -1):
+        try:
+            match = resolve("/" + "/".join(parts[:end]) + "/")
+        except Resolver404:
+            continue
+        return match if match.namespace == "ratings" else None
+    return None
+
+
 def _speak_for_path(request) -> bool:
     """For a request refused before its view ran: whether it was for a rater page, whose
     study's rater language (when there is such a study and the database answers) the rest
     of the request speaks, as its view would have."""
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
-        return False
-    if match.namespace != "ratings":
+    match = _rater_page(request.path_info)
+    if match is None:
         return False
     try:
         _study(match.kwargs["slug"])
@@ -69,6 +79,14 @@ def bad_request(request, exception=None):
     unstorable = isinstance(exception, UnstorableRequest)
     message = exception.message() if unstorable else gettext(NOT_READ)
     return render(request, "bad_request.html", {"message": message}, status=400)
+
+
+def not_found(request, exception=None):
+    """Django's handler404 (config.urls): the one "not found" page, in the study's rater
+    language under an open study's address, in English for an address that names no open
+    study (a draft's is the same as a misspelled one's)."""
+    _speak_for_path(request)
+    return render(request, "404.html", status=404)
 
 
 def csrf_failure(request, reason: str = ""):

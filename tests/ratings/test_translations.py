@@ -196,6 +196,23 @@ def test_pages_refused_before_their_view_speak_the_studys_language(german):
     assert login["Content-Language"] == "en-us"
 
 
+def test_an_unknown_address_under_a_study_says_not_found_in_its_language(german, draft_study):
+    """/s/<slug>/anything: the "not found" page in the study's rater language; under a
+    draft's address or a study that does not exist, the same page in English."""
+    missing = Client().get(f"/s/{german.slug}/no/such/page/")
+    html = missing.content.decode()
+    assert missing.status_code == 404 and missing["Content-Language"] == "de"
+    assert '<html lang="de"' in html and "<title>Nicht gefunden</title>" in html
+    english = [
+        Client().get(path)
+        for path in ("/s/no-such-study/", "/s/no-such-study/x/", f"/s/{draft_study.slug}/x/")
+    ]
+    assert {page.status_code for page in english} == {404}
+    bodies = {re.sub(r'nonce="[^"]+"', "", page.content.decode()) for page in english}
+    assert len(bodies) == 1 and "<title>Not found</title>" in bodies.pop()
+    assert {page["Content-Language"] for page in english} == {"en-us"}
+
+
 def test_an_english_study_shows_the_platforms_words_in_english(researcher):
     study = open_study(researcher, slug="poems-en", per_group=1, samples_per_rater=3)
     rater = Rater(study.slug)
