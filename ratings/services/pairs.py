@@ -6,7 +6,7 @@ path. Locks as for samples (see `assignment`): a claim takes the pair's two samp
 SKIP LOCKED, never waiting for one, so the lock order argument holds unchanged.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from ratings.models import Assignment, Participant
@@ -127,10 +127,16 @@ def check_pair_claim(participant: Participant, study: Study, items: list):
     )
     if check is None:
         return None
-    regular = Sample.objects.select_related("brief").filter(study=study, is_attention_check=False)
-    order = rule.sample_order(participant.seed)
-    partner = _same_brief(regular, check.brief_id).order_by(*order).first()
-    partner = partner or regular.order_by(*order).first()
+    # One statement whether or not the check's brief has a regular sample: what a POST
+    # costs must not depend on what comes next (tests/ratings/test_cost.py).
+    other_brief = Case(When(brief_key=Value(check.brief_id or 0), then=Value(0)), default=Value(1))
+    partner = (
+        Sample.objects.select_related("brief")
+        .filter(study=study, is_attention_check=False)
+        .annotate(brief_key=Coalesce("brief_id", Value(0)))
+        .order_by(other_brief, *rule.sample_order(participant.seed))
+        .first()
+    )
     if partner is None:
         return None
     index = sum(1 for item in items if item.check)

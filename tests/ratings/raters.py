@@ -89,9 +89,9 @@ class Rater:
         return match.group(1) if match else None
 
 
-def open_study(owner, *, slug="rated", per_group=4, checks=0, **settings):
+def open_study(owner, *, slug="rated", per_group=4, checks=0, check_brief="brief-0", **settings):
     """An open study with the seed's three groups, `per_group` text samples each, and
-    `checks` attention checks (expected 1-2)."""
+    `checks` attention checks (expected 1-2) of `check_brief` (or none: "")."""
     settings.setdefault("completion_code", "DONE-1234")
     settings.setdefault("screenout_code", "SCREEN-99")
     study = services.study_create(
@@ -101,7 +101,7 @@ def open_study(owner, *, slug="rated", per_group=4, checks=0, **settings):
     for number, group in enumerate(("human", "ai", "collaboration") * per_group):
         lines.append(f"{group},Piece number {number}.,brief-{number // 3},,")
     for index in range(checks):
-        lines.append(f"human,Check {index}: please give this a 1.,brief-0,yes,1-2")
+        lines.append(f"human,Check {index}: please give this a 1.,{check_brief},yes,1-2")
     samples_import(study=study, file_name="samples.csv", data="\n".join(lines).encode())
     return services.study_open(study=study)
 

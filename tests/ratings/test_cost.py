@@ -120,12 +120,15 @@ def test_the_queries_of_a_post_do_not_grow_with_the_study(researcher, ask_source
     assert found == [QUERIES_PER_POST, QUERIES_PER_POST]
 
 
-def test_every_pairwise_post_makes_the_same_queries_whatever_comes_next(researcher):
+@pytest.mark.parametrize("check_brief", ["brief-0", ""])
+def test_every_pairwise_post_makes_the_same_queries_whatever_comes_next(researcher, check_brief):
     """The same for a pairwise study: the next pair of any two groups, in either order,
-    an attention pair, or the end."""
+    an attention pair (its check with a regular sample of its brief, or of any brief when
+    the check has none), or the end."""
     study = open_study(
         researcher,
         slug="pair-cost",
+        check_brief=check_brief,
         per_group=4,
         checks=2,
         samples_per_rater=5,
