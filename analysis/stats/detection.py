@@ -278,7 +278,7 @@ def sdt_measures(hits, signal_trials, false_alarms, noise_trials, *, correction:
             hit_rate,
             fa_rate,
             z_hit - z_fa,
-            -(z_hit + z_fa) / 2,
+            -(z_hit + z_fa) / 2 + 0.0,  # + 0.0: no lean is 0, never -0 (printed "-0.0")
         )
 
 

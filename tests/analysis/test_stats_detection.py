@@ -146,6 +146,14 @@ def test_d_prime_and_criterion_match_the_hand_worked_examples(case):
     assert float(m.c) == pytest.approx(case["c"], abs=tol)
 
 
+def test_no_lean_is_a_criterion_of_zero_not_minus_zero():
+    """H = F = .5 (a rater who says "AI" half the time, whatever the truth): z(H) = z(F)
+    = 0, so c = 0, which the document must not print as -0.0."""
+    for correction in ("none", "loglinear"):
+        m = sdt_measures([20, 5], [40, 10], [20, 5], [40, 10], correction=correction)
+        assert np.array_equal(m.c, [0.0, 0.0]) and not np.signbit(m.c).any(), correction
+
+
 @pytest.mark.parametrize(
     "row", reference("signal_detection_macmillan_creelman.json")["published"]["rows"]
 )
