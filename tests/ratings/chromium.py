@@ -45,3 +45,12 @@ def chromium():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed
+
+
+def consent_and_start(page) -> None:
+    """On a study's welcome page: tick the consent box and start; the page is then the
+    first item."""
+    page.check("#consent")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_url("**/rate/")

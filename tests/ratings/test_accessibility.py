@@ -22,7 +22,7 @@ from ratings import services as rating_services
 from ratings.models import Participant, Rating
 from studies import services
 from tests.conftest import SEED_GROUPS
-from tests.ratings.chromium import chromium, needs_chromium
+from tests.ratings.chromium import chromium, consent_and_start, needs_chromium
 from tests.ratings.raters import import_with_media, open_study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,10 +291,7 @@ def test_image_and_audio_items_pass_axe_core(browser, live_server, researcher, k
     study = media_study(researcher, kind)
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
-    page.check("#consent")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     assert page.locator("img" if kind == "image" else "audio").count() == 1
     audit_rater_page(page, f"rate ({kind})", "en")
 
@@ -444,10 +441,7 @@ def test_a_screen_reader_is_given_each_score_by_its_number_and_anchor(
     assert _value(box, "description") == (
         "⚠ Please tick the box to say you agree, or close this page to leave."
     )
-    page.check("#consent")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     assert page.title() == "Item 1 of 3 \u2013 Rate these"
 
     nodes = [n for n in _ax_nodes(page) if not n.get("ignored")]
@@ -569,10 +563,7 @@ def test_a_right_to_left_language_lays_the_rater_pages_out_right_to_left(
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
     assert page.get_attribute("html", "dir") == "rtl"
-    page.check("#consent")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     assert page.get_attribute("html", "lang") == "qx"
     assert page.get_attribute("html", "dir") == "rtl"
 
@@ -595,10 +586,7 @@ def test_a_rater_who_asks_for_reduced_motion_gets_no_animation_or_transition(
     study = open_study(researcher, slug="still", per_group=1, samples_per_rater=3)
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
-    page.check("#consent")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     page.add_style_tag(
         content="@keyframes pulse { from { opacity: .5 } to { opacity: 1 } }"
         " * { animation: pulse 2s infinite; transition: background-color 1s; }"

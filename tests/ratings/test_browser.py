@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ratings.models import Participant, Rating
-from tests.ratings.chromium import chromium, needs_chromium
+from tests.ratings.chromium import chromium, consent_and_start, needs_chromium
 from tests.ratings.raters import open_study
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -76,9 +76,7 @@ def test_a_missing_score_is_announced_and_focused_in_the_browser(browser, live_s
     study = open_study(researcher, slug="phone-error", per_group=1, samples_per_rater=3)
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
-    page.check("#consent")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     page.click("button[type=submit]")
     alert = page.locator("[role=alert]")
     assert alert.inner_text().endswith("Please choose a score.")

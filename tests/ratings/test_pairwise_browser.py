@@ -6,7 +6,7 @@ each shipped language."""
 import pytest
 
 from ratings.models import Comparison, Participant
-from tests.ratings.chromium import chromium, needs_chromium
+from tests.ratings.chromium import chromium, consent_and_start, needs_chromium
 from tests.ratings.raters import open_study
 from tests.ratings.test_accessibility import (
     NARROW,
@@ -92,9 +92,7 @@ def test_the_pair_is_side_by_side_on_a_wide_screen(browser, live_server, researc
     study = pair_study(researcher, "pair-wide", per_group=1, samples_per_rater=2)
     page = browser.new_context(viewport=WIDE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
-    page.check("#consent")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     first = page.locator("#piece-a").bounding_box()
     second = page.locator("#piece-b").bounding_box()
     assert abs(first["y"] - second["y"]) < 1 and second["x"] > first["x"] + first["width"]
@@ -116,9 +114,7 @@ def test_the_pairwise_page_passes_axe_core_with_and_without_an_error(
     )
     page = audit_context(browser, viewport=PHONE).new_page()
     page.goto(f"{live_server.url}/s/{study.slug}/")
-    page.check("#consent")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/rate/")
+    consent_and_start(page)
     audit_rater_page(page, "pairwise", language)
     assert fits(page, NARROW), "the pairwise page scrolls sideways at 320 px (200 % zoom)"
     with page.expect_navigation():
