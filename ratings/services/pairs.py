@@ -54,10 +54,15 @@ def pair_room(study: Study, had: list[int]) -> tuple[set[tuple[int, int]], bool]
     return rule.pairs_with_room(pairs, room), checks.exists()
 
 
+def _with_brief_key(queryset):
+    """`queryset` with each sample's `brief_key`: its brief's id, or 0 for no brief."""
+    return queryset.annotate(brief_key=Coalesce("brief_id", Value(0)))
+
+
 def _same_brief(queryset, brief):
     """The samples of `queryset` answering `brief` (an id, an OuterRef, or None: no brief)."""
     target = Coalesce(brief, Value(0)) if isinstance(brief, OuterRef) else Value(brief or 0)
-    return queryset.annotate(brief_key=Coalesce("brief_id", Value(0))).filter(brief_key=target)
+    return _with_brief_key(queryset).filter(brief_key=target)
 
 
 def _partners(study: Study, group: int, participant: Participant):
@@ -130,12 +135,9 @@ def check_pair_claim(participant: Participant, study: Study, items: list):
     # One statement whether or not the check's brief has a regular sample: what a POST
     # costs must not depend on what comes next (tests/ratings/test_cost.py).
     other_brief = Case(When(brief_key=Value(check.brief_id or 0), then=Value(0)), default=Value(1))
+    regular = Sample.objects.select_related("brief").filter(study=study, is_attention_check=False)
     partner = (
-        Sample.objects.select_related("brief")
-        .filter(study=study, is_attention_check=False)
-        .annotate(brief_key=Coalesce("brief_id", Value(0)))
-        .order_by(other_brief, *rule.sample_order(participant.seed))
-        .first()
+        _with_brief_key(regular).order_by(other_brief, *rule.sample_order(participant.seed)).first()
     )
     if partner is None:
         return None
